@@ -1,0 +1,1 @@
+"""The `fabless` command line: thin wiring over the layers' public APIs."""

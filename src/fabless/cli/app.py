@@ -1,0 +1,42 @@
+"""The root `fabless` command; each command group lives in its own module."""
+
+import importlib
+import sys
+
+import typer
+
+from fabless.errors import FablessError
+
+app = typer.Typer(
+    name="fabless",
+    help="Design an AI inference chip and prove it before tape-out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module registers its commands on `app` when imported.
+_COMMAND_MODULES = ("chip", "estimate", "compare", "run", "asm", "trace", "rtl", "cost", "serve")
+
+for _module in _COMMAND_MODULES:
+    importlib.import_module(f"fabless.cli.{_module}")
+
+
+def main() -> None:
+    """Entry point: bad input becomes one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except FablessError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Exit, SystemExit) as stop:
+        raise stop
+    except Exception as error:  # click usage errors surface here with standalone_mode off
+        import click
+
+        if isinstance(error, click.exceptions.ClickException):
+            error.show()
+            sys.exit(2)
+        if isinstance(error, click.exceptions.Abort):
+            sys.exit(130)
+        raise

@@ -1,0 +1,1 @@
+"""`fabless asm` commands (being built)."""

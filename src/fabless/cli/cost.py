@@ -1,0 +1,1 @@
+"""`fabless cost` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`fabless estimate gemm|prefill|decode`."""

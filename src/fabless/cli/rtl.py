@@ -1,0 +1,1 @@
+"""`fabless rtl` commands (being built)."""

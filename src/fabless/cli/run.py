@@ -1,0 +1,1 @@
+"""`fabless run` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`fabless serve` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`fabless trace` commands (being built)."""
