@@ -1,0 +1,176 @@
+"""Split a matmul into MXU-shaped tiles that fit, double-buffered, in a core's SRAM.
+
+A weight-stationary MXU holds a `rows` x `cols` block of weights (K x N), so weight tiles
+are whole multiples of that block; one tile instruction sweeps all of its blocks. The
+planner prefers few, large tiles because every tile costs instructions, and only splits
+K, N or the activation rows M when a buffer would not fit.
+"""
+
+import math
+from dataclasses import dataclass
+
+from fabless.chip.spec import DTYPE_BYTES, ChipSpec
+from fabless.errors import FablessError
+
+_ACCUMULATOR_BYTES = 4
+"""The accumulator holds fp32 or int32 partial sums."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatmulTiling:
+    """How `x[m, k] @ w[k, n]` is cut: `m_block` rows at a time, weight tiles `k_tile` x `n_tile`.
+
+    Every buffer is double-buffered in SRAM so that the DMA of the next tile overlaps the
+    MXU on the current one; the accumulator holds one `m_block` x `n_tile` output tile.
+    """
+
+    m: int
+    k: int
+    n: int
+    m_block: int
+    k_tile: int
+    n_tile: int
+    x_bytes: float
+    w_bytes: float
+    out_bytes: float
+
+    @property
+    def m_blocks(self) -> int:
+        return math.ceil(self.m / self.m_block)
+
+    @property
+    def k_tiles(self) -> int:
+        return math.ceil(self.k / self.k_tile)
+
+    @property
+    def n_tiles(self) -> int:
+        return math.ceil(self.n / self.n_tile)
+
+    @property
+    def steps(self) -> int:
+        """MXU tile instructions the matmul issues."""
+        return self.m_blocks * self.k_tiles * self.n_tiles
+
+    @property
+    def x_buffer_bytes(self) -> int:
+        return 2 * math.ceil(self.m_block * self.k_tile * self.x_bytes)
+
+    @property
+    def w_buffer_bytes(self) -> int:
+        return 2 * math.ceil(self.k_tile * self.n_tile * self.w_bytes)
+
+    @property
+    def out_buffer_bytes(self) -> int:
+        return 2 * math.ceil(self.m_block * self.n_tile * self.out_bytes)
+
+    @property
+    def sram_bytes(self) -> int:
+        return self.x_buffer_bytes + self.w_buffer_bytes + self.out_buffer_bytes
+
+    @property
+    def accumulator_bytes(self) -> int:
+        return self.m_block * self.n_tile * _ACCUMULATOR_BYTES
+
+
+def accumulator_capacity_bytes(chip: ChipSpec) -> int:
+    """Output SRAM of all the MXUs of one core."""
+    matrix = chip.core.matrix
+    if matrix.accumulator_kib is None:
+        raise FablessError(
+            f"chip {chip.name} has no accumulator: the compiler targets family 'systolic' chips"
+        )
+    return int(matrix.accumulator_kib * 1024) * matrix.count
+
+
+def plan_matmul(
+    chip: ChipSpec,
+    m: int,
+    k: int,
+    n: int,
+    *,
+    x_dtype: str,
+    w_dtype: str,
+    out_dtype: str,
+    sram_budget_bytes: int | None = None,
+    name: str = "matmul",
+) -> MatmulTiling:
+    """The tiling with the fewest tile steps whose buffers fit the budget (default: all SRAM).
+
+    Raises FablessError naming the buffer and its size when even the smallest tile
+    (one MXU block, one activation row) does not fit.
+    """
+    for size, label in ((m, "m"), (k, "k"), (n, "n")):
+        if size < 1:
+            raise FablessError(f"{name}: matmul {label} must be at least 1 (got {size})")
+    budget = chip.core.sram.capacity_bytes if sram_budget_bytes is None else sram_budget_bytes
+    accumulator = accumulator_capacity_bytes(chip)
+    rows, cols = chip.core.matrix.rows, chip.core.matrix.cols
+    sizes = {
+        "x_bytes": DTYPE_BYTES[x_dtype],
+        "w_bytes": DTYPE_BYTES[w_dtype],
+        "out_bytes": DTYPE_BYTES[out_dtype],
+    }
+
+    smallest = MatmulTiling(
+        m=m, k=k, n=n, m_block=1, k_tile=min(k, rows), n_tile=min(n, cols), **sizes
+    )
+    _check_fits(smallest, budget, accumulator, chip, name, x_dtype, w_dtype, out_dtype)
+
+    best: MatmulTiling | None = None
+    for k_tile in _candidates(k, rows):
+        for n_tile in _candidates(n, cols):
+            for m_block in _candidates(m, 1):
+                plan = MatmulTiling(
+                    m=m, k=k, n=n, m_block=m_block, k_tile=k_tile, n_tile=n_tile, **sizes
+                )
+                if plan.sram_bytes > budget or plan.accumulator_bytes > accumulator:
+                    continue
+                if best is None or (plan.steps, plan.sram_bytes) < (best.steps, best.sram_bytes):
+                    best = plan
+                break  # smaller m blocks only add steps
+    assert best is not None, "the smallest tiling fits, so some tiling does"
+    return best
+
+
+def _candidates(size: int, granule: int) -> list[int]:
+    """Tile sizes from the whole dimension down to one granule: size / 1, / 2, ... rounded up."""
+    out: list[int] = []
+    parts = 1
+    while True:
+        tile = min(size, math.ceil(math.ceil(size / parts) / granule) * granule)
+        if not out or tile < out[-1]:
+            out.append(tile)
+        if tile <= granule:
+            return out
+        parts += 1 if parts < 8 else parts // 2
+
+
+def _check_fits(
+    plan: MatmulTiling,
+    budget: int,
+    accumulator: int,
+    chip: ChipSpec,
+    name: str,
+    x: str,
+    w: str,
+    out: str,
+) -> None:
+    if plan.accumulator_bytes > accumulator:
+        raise FablessError(
+            f"{name}: accumulator tile {plan.m_block}x{plan.n_tile} fp32 "
+            f"({plan.accumulator_bytes} B) does not fit the {accumulator} B accumulator "
+            f"of chip {chip.name}; raise core.matrix.accumulator_kib"
+        )
+    if plan.sram_bytes <= budget:
+        return
+    buffers = (
+        ("weight", plan.w_buffer_bytes, f"{plan.k_tile}x{plan.n_tile} {w}"),
+        ("activation", plan.x_buffer_bytes, f"{plan.m_block}x{plan.k_tile} {x}"),
+        ("output", plan.out_buffer_bytes, f"{plan.m_block}x{plan.n_tile} {out}"),
+    )
+    buffer, size, shape = max(buffers, key=lambda b: b[1])
+    raise FablessError(
+        f"{name}: {buffer} tile {shape} double-buffered needs {size} B, "
+        f"and all tiles {plan.sram_bytes} B, "
+        f"but the SRAM budget of chip {chip.name} is {budget} B; raise core.sram.mib"
+    )
