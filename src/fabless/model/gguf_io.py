@@ -1,0 +1,163 @@
+"""Read a llama.cpp GGUF file: dequantised float32 weights under Hugging Face names and layout.
+
+llama.cpp's converter reorders the rows of the q and k projections so that each head's
+rotary pairs sit next to each other (interleaved RoPE); Hugging Face Llama rotates the two
+halves of a head instead. Undoing that reorder here means every consumer sees one layout.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gguf import GGUFReader, quants
+
+from fabless.errors import FablessError
+from fabless.model.config import ModelConfig, parse_hf_config
+from fabless.model.tokenizer import Tokenizer
+
+_GLOBAL_NAMES = {
+    "token_embd.weight": "model.embed_tokens.weight",
+    "output_norm.weight": "model.norm.weight",
+    "output.weight": "lm_head.weight",
+}
+_BLOCK_NAMES = {
+    "attn_norm": "input_layernorm",
+    "attn_q": "self_attn.q_proj",
+    "attn_k": "self_attn.k_proj",
+    "attn_v": "self_attn.v_proj",
+    "attn_output": "self_attn.o_proj",
+    "ffn_norm": "post_attention_layernorm",
+    "ffn_gate": "mlp.gate_proj",
+    "ffn_up": "mlp.up_proj",
+    "ffn_down": "mlp.down_proj",
+}
+_BLOCK = re.compile(r"blk\.(\d+)\.(\w+)\.(weight|bias)")
+
+
+@dataclass(frozen=True)
+class GgufModel:
+    config: ModelConfig
+    tensors: dict[str, np.ndarray]
+    tokenizer: Tokenizer
+
+
+def read_gguf(path: Path, name: str) -> GgufModel:
+    """A Llama GGUF (any quantisation gguf can dequantise) as float32 Hugging Face tensors."""
+    try:
+        reader = GGUFReader(path)
+    except Exception as error:  # gguf raises ValueError, KeyError, IndexError... on a damaged file
+        raise FablessError(
+            f"{path}: not a readable GGUF file ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else 'truncated'}); "
+            "re-download or re-convert it"
+        ) from None
+    fields = {key: field.contents() for key, field in reader.fields.items()}
+    arch = fields.get("general.architecture")
+    if arch != "llama":
+        raise FablessError(
+            f"{path}: GGUF architecture {arch!r} is not supported; use a 'llama' GGUF or the "
+            "Hugging Face safetensors checkpoint"
+        )
+    names = {t.name for t in reader.tensors}
+    if "rope_freqs.weight" in names or fields.get("llama.rope.scaling.type", "none") != "none":
+        raise FablessError(
+            f"{path}: RoPE scaling is not supported; use a model without rope_scaling"
+        )
+    raw = _hf_config(fields, path, tied="output.weight" not in names)
+    config = parse_hf_config(raw, name)
+    tensors = {}
+    for tensor in reader.tensors:
+        hf_name = _hf_name(tensor.name, path)
+        try:
+            array = np.asarray(quants.dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
+        except (ValueError, NotImplementedError) as error:
+            raise FablessError(
+                f"{path}: tensor {tensor.name!r} cannot be dequantised ({error}); "
+                "re-convert the GGUF with a supported quantisation"
+            ) from None
+        if tensor.name.startswith("blk.") and (
+            ".attn_q." in tensor.name or ".attn_k." in tensor.name
+        ):
+            heads = config.num_heads if ".attn_q." in tensor.name else config.num_kv_heads
+            array = _unpermute_rotary(array, heads, path, tensor.name)
+        tensors[hf_name] = array
+    return GgufModel(config, tensors, _tokenizer(fields, path))
+
+
+def _hf_config(fields: dict[str, Any], path: Path, tied: bool) -> dict[str, Any]:
+    """The Hugging Face `config.json` keys that the GGUF's `llama.*` metadata stands for."""
+    keys = {
+        "hidden_size": "llama.embedding_length",
+        "intermediate_size": "llama.feed_forward_length",
+        "num_hidden_layers": "llama.block_count",
+        "num_attention_heads": "llama.attention.head_count",
+        "num_key_value_heads": "llama.attention.head_count_kv",
+        "max_position_embeddings": "llama.context_length",
+        "rms_norm_eps": "llama.attention.layer_norm_rms_epsilon",
+    }
+    missing = [gguf_key for gguf_key in keys.values() if gguf_key not in fields]
+    if missing:
+        raise FablessError(
+            f"{path}: GGUF metadata lacks {missing[0]!r}; re-convert it with llama.cpp's "
+            "convert_hf_to_gguf.py"
+        )
+    raw: dict[str, Any] = {hf: fields[gguf_key] for hf, gguf_key in keys.items()}
+    # GGUF stores eps as float32; its shortest float32 repr is the value the HF config held.
+    raw["rms_norm_eps"] = float(str(np.float32(raw["rms_norm_eps"])))
+    raw["rope_theta"] = float(str(np.float32(fields.get("llama.rope.freq_base", 10000.0))))
+    raw["vocab_size"] = fields.get("llama.vocab_size", len(fields.get("tokenizer.ggml.tokens", ())))
+    if "llama.attention.key_length" in fields:
+        raw["head_dim"] = fields["llama.attention.key_length"]
+    raw["model_type"] = "llama"
+    raw["tie_word_embeddings"] = tied
+    return raw
+
+
+def _hf_name(gguf_name: str, path: Path) -> str:
+    if gguf_name in _GLOBAL_NAMES:
+        return _GLOBAL_NAMES[gguf_name]
+    block = _BLOCK.fullmatch(gguf_name)
+    if block is None or block.group(2) not in _BLOCK_NAMES:
+        raise FablessError(
+            f"{path}: GGUF tensor {gguf_name!r} has no Llama counterpart; this is not a plain "
+            "Llama model"
+        )
+    layer, kind, suffix = block.groups()
+    return f"model.layers.{layer}.{_BLOCK_NAMES[kind]}.{suffix}"
+
+
+def _unpermute_rotary(rows: np.ndarray, heads: int, path: Path, name: str) -> np.ndarray:
+    """Invert llama.cpp's `permute`: per head, rows x0 y0 x1 y1 ... back to x0 x1 ... y0 y1 ...."""
+    if rows.shape[0] % (2 * heads):
+        raise FablessError(
+            f"{path}: tensor {name!r} has {rows.shape[0]} rows, not a multiple of 2 x {heads} "
+            "heads; the GGUF metadata disagrees with its weights"
+        )
+    half = rows.shape[0] // heads // 2
+    return np.ascontiguousarray(
+        rows.reshape(heads, half, 2, *rows.shape[1:]).swapaxes(1, 2).reshape(rows.shape)
+    )
+
+
+def _tokenizer(fields: dict[str, Any], path: Path) -> Tokenizer:
+    model = fields.get("tokenizer.ggml.model")
+    if model != "gpt2":
+        raise FablessError(
+            f"{path}: GGUF tokenizer model {model!r} is not supported (only byte-level BPE, "
+            "'gpt2'); load the Hugging Face checkpoint with its tokenizer.json instead"
+        )
+    return Tokenizer.from_gguf_vocab(
+        tokens=fields["tokenizer.ggml.tokens"],
+        merges=fields.get("tokenizer.ggml.merges", []),
+        token_types=fields.get(
+            "tokenizer.ggml.token_type", [1] * len(fields["tokenizer.ggml.tokens"])
+        ),
+        pre=fields.get("tokenizer.ggml.pre", "default"),
+        bos_token_id=fields.get("tokenizer.ggml.bos_token_id"),
+        eos_token_id=fields.get("tokenizer.ggml.eos_token_id"),
+        add_bos=bool(fields.get("tokenizer.ggml.add_bos_token", False)),
+        chat_template=fields.get("tokenizer.chat_template"),
+        source=str(path),
+    )
