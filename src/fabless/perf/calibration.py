@@ -1,0 +1,49 @@
+"""The few efficiency parameters that turn peak rates into achieved ones, per family or chip."""
+
+import tomllib
+from dataclasses import dataclass, fields, replace
+from functools import cache
+from importlib import resources
+
+from fabless.chip.spec import ChipSpec
+
+_DATA = resources.files("fabless") / "data" / "calibration" / "efficiency.toml"
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    matmul: float
+    """Fraction of dense peak a large, well-shaped matmul sustains (16-bit inputs)."""
+    matmul_fp8: float
+    """The same for 8-bit inputs, which run closer to the power cap."""
+    attention: float
+    """Fraction of matmul peak a fused (flash) prefill attention kernel sustains."""
+    hbm: float
+    """Fraction of peak HBM bandwidth a long streaming kernel reaches."""
+    vector: float
+    """Fraction of peak vector throughput elementwise kernels reach when compute-bound."""
+    kernel_overhead_s: float
+    """Fixed cost of each kernel (launch, prologue, epilogue, tail)."""
+    link: float
+    """Fraction of link bandwidth a large collective reaches."""
+    allreduce_latency_s: float
+    """Fixed cost of one all-reduce over a scale-up domain (the alpha term)."""
+
+    def matmul_for(self, dtype: str) -> float:
+        return self.matmul_fp8 if dtype in ("fp8", "int8") else self.matmul
+
+
+_FIELDS = {f.name for f in fields(Efficiency)}
+
+
+@cache
+def _table() -> dict:
+    return tomllib.loads(_DATA.read_text())
+
+
+def efficiency_for(chip: ChipSpec) -> Efficiency:
+    """The family defaults with any parameters fitted for this chip on top."""
+    table = _table()
+    base = {k: v for k, v in table["family"][chip.family].items() if k in _FIELDS}
+    fitted = {k: v for k, v in table.get("chip", {}).get(chip.name, {}).items() if k in _FIELDS}
+    return replace(Efficiency(**base), **fitted)

@@ -1,0 +1,65 @@
+"""Time a graph on a chip: fuse, price every op by its rule, add up."""
+
+from fabless.chip.spec import ChipSpec
+from fabless.graph.builder import decode_graph, encode_graph, prefill_graph
+from fabless.graph.ops import Graph, MatMul, Op
+from fabless.model.config import ModelConfig
+from fabless.model.precision import Precision
+from fabless.perf.calibration import efficiency_for
+from fabless.perf.fusion import fuse
+from fabless.perf.results import GraphTime, OpTime
+from fabless.perf.rules import FAMILIES, Target, op_time
+
+
+def target_for(chip: ChipSpec) -> Target:
+    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency_for(chip))
+
+
+def estimate_op(chip: ChipSpec, op: Op) -> OpTime:
+    """One op, unfused, summed over its repeats."""
+    return op_time(target_for(chip), op)
+
+
+def estimate_gemm(chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16") -> OpTime:
+    """A plain [m, k] x [k, n] GEMM with both operands and the output in `dtype` in HBM."""
+    _check_dtype(chip, dtype)
+    out = "bf16" if dtype in ("fp8", "int8") else dtype
+    op = MatMul(name="gemm", inputs=("a", "b"), output="c", m=m, n=n, k=k, x_dtype=dtype, w_dtype=dtype,
+                out_dtype=out, compute_dtype=dtype)
+    return estimate_op(chip, op)
+
+
+def estimate_graph(chip: ChipSpec, graph: Graph) -> GraphTime:
+    """A whole step after fusion; the flops and bytes are the unfused graph's work."""
+    target = target_for(chip)
+    timed = tuple((op, op_time(target, op)) for op in fuse(graph.ops))
+    cost = graph.cost()
+    dtype = next((op.compute_dtype for op in graph.ops if isinstance(op, MatMul)), "bf16")
+    return GraphTime(
+        time_s=sum(t.time_s for _, t in timed),
+        flops=cost.flops,
+        bytes=sum(t.bytes for _, t in timed),
+        peak_flops_per_s=chip.peak_matrix_ops_per_s(dtype),
+        peak_bytes_per_s=chip.hbm.bytes_per_s,
+        ops=timed,
+    )
+
+
+def prefill_time(chip: ChipSpec, config: ModelConfig, precision: Precision, batch: int, seq: int) -> GraphTime:
+    _check_dtype(chip, precision.matmul_dtype)
+    if config.family == "bert":
+        return estimate_graph(chip, encode_graph(config, precision, batch, seq))
+    return estimate_graph(chip, prefill_graph(config, precision, batch, seq))
+
+
+def decode_time(chip: ChipSpec, config: ModelConfig, precision: Precision, batch: int, context: int) -> GraphTime:
+    _check_dtype(chip, precision.matmul_dtype)
+    return estimate_graph(chip, decode_graph(config, precision, batch, context))
+
+
+def _check_dtype(chip: ChipSpec, dtype: str) -> None:
+    from fabless.errors import FablessError
+
+    if not chip.supports(dtype):
+        supported = ", ".join(chip.core.matrix.ops_per_cycle)
+        raise FablessError(f"{chip.name} has no {dtype} matrix math: choose one of {supported}")

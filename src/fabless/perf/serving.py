@@ -1,0 +1,49 @@
+"""A request shape served at a fixed batch on one chip or a tensor-parallel group."""
+
+from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
+from fabless.model.config import ModelConfig
+from fabless.model.precision import Precision
+from fabless.perf.estimate import decode_time, prefill_time
+from fabless.perf.memory import chips_needed, fits, max_batch, memory_footprint
+from fabless.perf.results import ServingEstimate
+from fabless.perf.tensor_parallel import shard_config, tp_collectives_s
+
+
+def estimate_serving(
+    chip: ChipSpec,
+    config: ModelConfig,
+    precision: Precision,
+    batch: int,
+    input_len: int,
+    output_len: int,
+    chips: int | None = None,
+) -> ServingEstimate:
+    """TTFT of a batched prefill and TPOT at the mean context, on `chips` (default: the fewest that fit)."""
+    if input_len < 1 or output_len < 1 or batch < 1:
+        raise FablessError("batch, input and output lengths must each be at least 1")
+    if config.family == "bert":
+        raise FablessError(f"model {config.name} is an encoder: serve it with prefill estimates, not decode")
+    context = input_len + output_len
+    degree = chips or chips_needed(chip, config, precision, batch, context)
+    footprint = memory_footprint(config, precision, batch, context)
+    shard = shard_config(config, degree)
+    act = precision.activation_bytes
+    ttft = prefill_time(chip, shard, precision, batch, input_len).time_s
+    ttft += tp_collectives_s(chip, config, batch * input_len, act, degree)
+    mean_context = input_len + output_len // 2
+    tpot = decode_time(chip, shard, precision, batch, mean_context).time_s
+    tpot += tp_collectives_s(chip, config, batch, act, degree)
+    return ServingEstimate(
+        chip=chip.name,
+        model=config.name,
+        batch=batch,
+        input_len=input_len,
+        output_len=output_len,
+        chips=degree,
+        ttft_s=ttft,
+        tpot_s=tpot,
+        fits=fits(chip, footprint, degree),
+        max_batch=max_batch(chip, config, precision, context, degree),
+        footprint=footprint,
+    )

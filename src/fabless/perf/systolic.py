@@ -1,0 +1,52 @@
+"""Systolic chips: weight-stationary MXUs of rows x cols PEs, spread over cores.
+
+A [m, k] x [k, n] matmul is cut into k/rows x n/cols weight tiles. Each tile is loaded
+into an array one row per cycle (double-buffered behind the previous tile's stream) and
+then m activation rows stream through it, one per cycle (a PE that does two 8-bit MACs a
+cycle streams two rows; fp32 at a quarter rate streams one every four cycles); the array
+fills and drains once per op (rows + cols cycles). m is cut into blocks that fit the accumulator, and weights
+are reloaded for every block. Tiles are dealt round-robin to all MXUs of all cores.
+"""
+
+import math
+
+from fabless.chip.spec import ChipSpec
+from fabless.perf.calibration import Efficiency
+
+
+class SystolicFamily:
+    def matmul_s(
+        self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1
+    ) -> float:
+        cycles = self._cycles(chip, m, n, k, groups, 1.0, _rows_per_cycle(chip, dtype))
+        return cycles / (chip.clock_hz * eff.matmul_for(dtype))
+
+    def attention_s(
+        self, chip: ChipSpec, eff: Efficiency, groups: int, q_rows: int, kv_len: int, head_dim: int,
+        causal_fraction: float, dtype: str,
+    ) -> float:
+        # Scores: K^T [head_dim, kv_len] stationary, queries stream; then P [q, kv_len] streams
+        # through V [kv_len, head_dim]. Causal masking skips whole tiles above the diagonal.
+        rate = _rows_per_cycle(chip, dtype)
+        scores = self._cycles(chip, q_rows, kv_len, head_dim, groups, causal_fraction, rate)
+        values = self._cycles(chip, q_rows, head_dim, kv_len, groups, causal_fraction, rate)
+        return (scores + values) / (chip.clock_hz * eff.attention)
+
+    @staticmethod
+    def _cycles(
+        chip: ChipSpec, m: int, n: int, k: int, groups: int, tile_fraction: float, rows_per_cycle: float
+    ) -> float:
+        mxu = chip.core.matrix
+        acc_rows = max(1, int((mxu.accumulator_kib or 0) * 1024 // (mxu.cols * 4)))
+        m_block = min(m, acc_rows)
+        m_blocks = math.ceil(m / m_block)
+        tiles = groups * m_blocks * math.ceil(k / mxu.rows) * math.ceil(n / mxu.cols) * tile_fraction
+        per_unit = math.ceil(tiles / chip.matrix_units)
+        per_tile = max(m_block / rows_per_cycle, mxu.rows)
+        return per_unit * per_tile + mxu.rows + mxu.cols
+
+
+def _rows_per_cycle(chip: ChipSpec, dtype: str) -> float:
+    """Activation rows a PE array consumes per cycle at `dtype`: its rate over one MAC per PE."""
+    mxu = chip.core.matrix
+    return mxu.ops_per_cycle["int8" if dtype == "int4" else dtype] / (2.0 * mxu.rows * mxu.cols)
