@@ -38,9 +38,15 @@ def list_chips(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     for c in chips:
         fp8 = f"{c.peak_matrix_ops_per_s('fp8') / 1e12:,.0f}" if c.supports("fp8") else "-"
         table.add_row(
-            c.name, c.display_name, c.family, c.process_node,
-            f"{c.peak_matrix_ops_per_s('bf16') / 1e12:,.0f}", fp8,
-            f"{c.hbm.capacity_gib:g}", f"{c.hbm.bandwidth_tb_s:g}", f"{c.tdp_w:g}",
+            c.name,
+            c.display_name,
+            c.family,
+            c.process_node,
+            f"{c.peak_matrix_ops_per_s('bf16') / 1e12:,.0f}",
+            fp8,
+            f"{c.hbm.capacity_gib:g}",
+            f"{c.hbm.bandwidth_tb_s:g}",
+            f"{c.tdp_w:g}",
         )
     Console().print(table)
 

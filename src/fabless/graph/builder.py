@@ -46,9 +46,7 @@ def _check_positive(**sizes: int) -> None:
 
 def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int, kv_len: int) -> Graph:
     if kv_len > config.max_positions:
-        raise FablessError(
-            f"context {kv_len} exceeds {config.name}'s max_position_embeddings {config.max_positions}"
-        )
+        raise FablessError(f"context {kv_len} exceeds {config.name}'s max_position_embeddings {config.max_positions}")
     tokens = batch * q_len
     ops: list[Op] = []
     tensors: dict[str, Tensor] = {"tokens": Tensor((batch, q_len), "int32", "input")}
@@ -61,20 +59,64 @@ def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int
         weight = names[name]
         tensors[weight] = Tensor((n, k), w, "weight")
         ops.append(
-            MatMul(name=name, inputs=(x, weight), output=name, repeat=repeat, m=m, n=n, k=k,
-                   x_dtype=act, w_dtype=w, out_dtype=act, compute_dtype=c, bias=bias)
+            MatMul(
+                name=name,
+                inputs=(x, weight),
+                output=name,
+                repeat=repeat,
+                m=m,
+                n=n,
+                k=k,
+                x_dtype=act,
+                w_dtype=w,
+                out_dtype=act,
+                compute_dtype=c,
+                bias=bias,
+            )
         )
 
     def norm(name: str, x: str, rows: int = tokens, repeat: int = layers) -> None:
-        ops.append(Normalize(name=name, inputs=(x, names[name]), output=name, repeat=repeat,
-                             rows=rows, cols=h, kind=config.norm, dtype=act, eps=config.norm_eps))
+        ops.append(
+            Normalize(
+                name=name,
+                inputs=(x, names[name]),
+                output=name,
+                repeat=repeat,
+                rows=rows,
+                cols=h,
+                kind=config.norm,
+                dtype=act,
+                eps=config.norm_eps,
+            )
+        )
 
     def pointwise(name: str, inputs: tuple[str, ...], cols: int, fn: str, flops: float, rows: int = tokens) -> None:
-        ops.append(Pointwise(name=name, inputs=inputs, output=name, repeat=layers, rows=rows, cols=cols,
-                             fn=fn, dtype=act, operands=len(inputs), flops_per_element=flops))  # type: ignore[arg-type]
+        ops.append(
+            Pointwise(
+                name=name,
+                inputs=inputs,
+                output=name,
+                repeat=layers,
+                rows=rows,
+                cols=cols,
+                fn=fn,
+                dtype=act,
+                operands=len(inputs),
+                flops_per_element=flops,
+            )
+        )  # type: ignore[arg-type]
 
-    ops.append(Embedding(name="embed", inputs=("tokens", names["embed"]), output="x", tokens=tokens,
-                         vocab=config.vocab_size, hidden=h, dtype=w))
+    ops.append(
+        Embedding(
+            name="embed",
+            inputs=("tokens", names["embed"]),
+            output="x",
+            tokens=tokens,
+            vocab=config.vocab_size,
+            hidden=h,
+            dtype=w,
+        )
+    )
     tensors[names["embed"]] = Tensor((config.vocab_size, h), w, "weight")
     pre_norm = config.family != "bert"
     if not pre_norm:
@@ -93,17 +135,42 @@ def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int
     if phase != "encode":
         kv_cache = "kv_cache.{layer}"
         tensors[kv_cache] = Tensor((2, batch, config.num_kv_heads, kv_len, config.head_dim), p.kv_cache, "kv_cache")
-        ops.append(Pointwise(name="kv_write", inputs=(qk[1], "v_proj"), output=kv_cache, repeat=layers,
-                             rows=tokens, cols=2 * config.kv_size, fn="kv_write", dtype=act,
-                             operands=1, flops_per_element=0.0, out_dtype=p.kv_cache))
+        ops.append(
+            Pointwise(
+                name="kv_write",
+                inputs=(qk[1], "v_proj"),
+                output=kv_cache,
+                repeat=layers,
+                rows=tokens,
+                cols=2 * config.kv_size,
+                fn="kv_write",
+                dtype=act,
+                operands=1,
+                flops_per_element=0.0,
+                out_dtype=p.kv_cache,
+            )
+        )
         attn_inputs: tuple[str, ...] = (qk[0], kv_cache)
     else:
         attn_inputs = (qk[0], qk[1], "v_proj")
-    ops.append(Attention(name="attention", inputs=attn_inputs, output="attention", repeat=layers,
-                         batch=batch, q_len=q_len, kv_len=kv_len, heads=config.num_heads,
-                         kv_heads=config.num_kv_heads, head_dim=config.head_dim, causal=config.causal,
-                         act_dtype=act, kv_dtype=p.kv_cache if phase != "encode" else act,
-                         compute_dtype=c if phase != "encode" else act))
+    ops.append(
+        Attention(
+            name="attention",
+            inputs=attn_inputs,
+            output="attention",
+            repeat=layers,
+            batch=batch,
+            q_len=q_len,
+            kv_len=kv_len,
+            heads=config.num_heads,
+            kv_heads=config.num_kv_heads,
+            head_dim=config.head_dim,
+            causal=config.causal,
+            act_dtype=act,
+            kv_dtype=p.kv_cache if phase != "encode" else act,
+            compute_dtype=c if phase != "encode" else act,
+        )
+    )
     linear("o_proj", "attention", h, config.q_size, bias=config.out_bias)
     pointwise("attn_residual", ("x", "o_proj"), h, "add", 1.0)
     if not pre_norm:
@@ -115,13 +182,29 @@ def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int
     if config.is_moe:
         linear("router", mlp_in, config.num_experts, h)
         pointwise("topk_gate", ("router",), config.num_experts, "topk_gate", 4.0)
-        for name, n, k, x in (("experts_gate", f, h, mlp_in), ("experts_up", f, h, mlp_in),
-                              ("experts_down", h, f, "silu_mul")):
+        for name, n, k, x in (
+            ("experts_gate", f, h, mlp_in),
+            ("experts_up", f, h, mlp_in),
+            ("experts_down", h, f, "silu_mul"),
+        ):
             tensors[names[name]] = Tensor((config.num_experts, n, k), w, "weight")
-            ops.append(MoeMatMul(name=name, inputs=(x, names[name]), output=name, repeat=layers,
-                                 tokens=tokens, n=n, k=k, experts=config.num_experts,
-                                 top_k=config.experts_per_token, x_dtype=act, w_dtype=w, out_dtype=act,
-                                 compute_dtype=c))
+            ops.append(
+                MoeMatMul(
+                    name=name,
+                    inputs=(x, names[name]),
+                    output=name,
+                    repeat=layers,
+                    tokens=tokens,
+                    n=n,
+                    k=k,
+                    experts=config.num_experts,
+                    top_k=config.experts_per_token,
+                    x_dtype=act,
+                    w_dtype=w,
+                    out_dtype=act,
+                    compute_dtype=c,
+                )
+            )
             if name == "experts_up":
                 pointwise("silu_mul", ("experts_gate", "experts_up"), f * config.experts_per_token, "silu_mul", 5.0)
         mlp_out = "experts_down"

@@ -68,7 +68,9 @@ class ModelConfig:
             attn += self.q_size + 2 * self.kv_size
         if self.out_bias:
             attn += h
-        mlp_one = (3 if self.gated_mlp else 2) * h * f + ((2 * f + h if self.gated_mlp else f + h) if self.mlp_bias else 0)
+        mlp_one = (3 if self.gated_mlp else 2) * h * f + (
+            (2 * f + h if self.gated_mlp else f + h) if self.mlp_bias else 0
+        )
         mlp = self.num_experts * mlp_one + (h * self.num_experts if self.is_moe else 0)
         norms = 2 * h * (2 if self.norm == "layernorm" else 1)
         embed = self.vocab_size * h
@@ -90,8 +92,7 @@ def parse_hf_config(raw: dict[str, Any], name: str) -> ModelConfig:
     model_type = raw.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:
         raise FablessError(
-            f"model {name}: model_type {model_type!r} is not supported; "
-            f"supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
+            f"model {name}: model_type {model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
         )
     try:
         if model_type in _LLAMA_TYPES:

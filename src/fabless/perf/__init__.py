@@ -4,7 +4,7 @@ from fabless.perf.calibration import Efficiency, efficiency_for
 from fabless.perf.estimate import decode_time, estimate_gemm, estimate_graph, estimate_op, prefill_time
 from fabless.perf.memory import HBM_USABLE_FRACTION, chips_needed, fits, max_batch, memory_footprint
 from fabless.perf.results import Footprint, GraphTime, OpTime, ServingEstimate
-from fabless.perf.serving import estimate_serving
+from fabless.perf.serving import estimate_serving, phase_time_s
 from fabless.perf.tensor_parallel import allreduce_s, shard_config
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "prefill_time",
     "decode_time",
     "estimate_serving",
+    "phase_time_s",
     "memory_footprint",
     "chips_needed",
     "max_batch",

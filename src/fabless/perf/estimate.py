@@ -24,8 +24,18 @@ def estimate_gemm(chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16") -
     """A plain [m, k] x [k, n] GEMM with both operands and the output in `dtype` in HBM."""
     _check_dtype(chip, dtype)
     out = "bf16" if dtype in ("fp8", "int8") else dtype
-    op = MatMul(name="gemm", inputs=("a", "b"), output="c", m=m, n=n, k=k, x_dtype=dtype, w_dtype=dtype,
-                out_dtype=out, compute_dtype=dtype)
+    op = MatMul(
+        name="gemm",
+        inputs=("a", "b"),
+        output="c",
+        m=m,
+        n=n,
+        k=k,
+        x_dtype=dtype,
+        w_dtype=dtype,
+        out_dtype=out,
+        compute_dtype=dtype,
+    )
     return estimate_op(chip, op)
 
 

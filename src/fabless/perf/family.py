@@ -12,15 +12,20 @@ from fabless.perf.calibration import Efficiency
 
 
 class Family(Protocol):
-    def matmul_s(
-        self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1
-    ) -> float:
+    def matmul_s(self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1) -> float:
         """Compute time of `groups` independent [m, k] x [k, n] matmuls issued as one kernel."""
         ...
 
     def attention_s(
-        self, chip: ChipSpec, eff: Efficiency, groups: int, q_rows: int, kv_len: int, head_dim: int,
-        causal_fraction: float, dtype: str,
+        self,
+        chip: ChipSpec,
+        eff: Efficiency,
+        groups: int,
+        q_rows: int,
+        kv_len: int,
+        head_dim: int,
+        causal_fraction: float,
+        dtype: str,
     ) -> float:
         """Compute time of fused attention: `groups` (batch x kv heads) of `q_rows` query rows
         (q_len x heads per kv head) against `kv_len` keys; `causal_fraction` of score tiles run."""

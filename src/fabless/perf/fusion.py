@@ -31,18 +31,29 @@ def fuse(ops: tuple[Op, ...]) -> tuple[Op, ...]:
         last = fused[-1] if fused else None
         if isinstance(op, MatMul) and isinstance(last, MatMul) and _same_input(last, op):
             fused[-1] = replace(last, name=f"{last.name}+{op.name}", n=last.n + op.n, output=op.output)
-        elif isinstance(op, Normalize) and isinstance(last, Pointwise) and last.fn == "add" and op.repeat == last.repeat:
+        elif (
+            isinstance(op, Normalize) and isinstance(last, Pointwise) and last.fn == "add" and op.repeat == last.repeat
+        ):
             # The norm reads the sum from registers instead of from memory.
             saved = op.rows * op.cols * DTYPE_BYTES[op.dtype]
-            fused[-1] = FusedElementwise(name=f"{last.name}+{op.name}", inputs=last.inputs, output=op.output,
-                                         repeat=op.repeat, parts=(last, op), saved_bytes=saved)
+            fused[-1] = FusedElementwise(
+                name=f"{last.name}+{op.name}",
+                inputs=last.inputs,
+                output=op.output,
+                repeat=op.repeat,
+                parts=(last, op),
+                saved_bytes=saved,
+            )
         else:
             fused.append(op)
     return tuple(fused)
 
 
 def _same_input(a: MatMul, b: MatMul) -> bool:
-    return (
-        a.inputs[0] == b.inputs[0]
-        and (a.m, a.k, a.repeat, a.w_dtype, a.compute_dtype) == (b.m, b.k, b.repeat, b.w_dtype, b.compute_dtype)
+    return a.inputs[0] == b.inputs[0] and (a.m, a.k, a.repeat, a.w_dtype, a.compute_dtype) == (
+        b.m,
+        b.k,
+        b.repeat,
+        b.w_dtype,
+        b.compute_dtype,
     )

@@ -19,9 +19,7 @@ _MIN_K_PER_SPLIT = 512
 
 
 class GpuFamily:
-    def matmul_s(
-        self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1
-    ) -> float:
+    def matmul_s(self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1) -> float:
         sm_flops_per_s = chip.core.matrix.ops_per_cycle[_dtype(dtype)] * chip.core.matrix.count * chip.clock_hz
         sm_flops_per_s *= eff.matmul_for(dtype)
         best = math.inf
@@ -34,8 +32,15 @@ class GpuFamily:
         return best
 
     def attention_s(
-        self, chip: ChipSpec, eff: Efficiency, groups: int, q_rows: int, kv_len: int, head_dim: int,
-        causal_fraction: float, dtype: str,
+        self,
+        chip: ChipSpec,
+        eff: Efficiency,
+        groups: int,
+        q_rows: int,
+        kv_len: int,
+        head_dim: int,
+        causal_fraction: float,
+        dtype: str,
     ) -> float:
         flops = 4.0 * groups * q_rows * kv_len * head_dim * causal_fraction
         peak = chip.peak_matrix_ops_per_s(_dtype(dtype)) * eff.attention

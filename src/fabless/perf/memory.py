@@ -21,8 +21,16 @@ def memory_footprint(config: ModelConfig, precision: Precision, batch: int, cont
     kv = batch * context * config.kv_cache_bytes_per_token(precision.kv_bytes)
     # Peak live activations of a prefill step: residual, normed input, QKV, MLP intermediate,
     # plus fp32 logits of the last positions.
-    act_elements = batch * context * (3 * config.hidden_size + config.q_size + 2 * config.kv_size
-                                      + 2 * config.intermediate_size * config.experts_per_token)
+    act_elements = (
+        batch
+        * context
+        * (
+            3 * config.hidden_size
+            + config.q_size
+            + 2 * config.kv_size
+            + 2 * config.intermediate_size * config.experts_per_token
+        )
+    )
     activations = act_elements * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
     return Footprint(weight_bytes=weight_bytes, kv_cache_bytes=kv, activation_bytes=activations)
 

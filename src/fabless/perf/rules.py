@@ -88,8 +88,13 @@ def _attention(target: Target, op: Attention) -> tuple[float, float]:  # type: i
     group = op.heads // op.kv_heads
     full = op.batch * op.heads * op.q_len * op.kv_len
     compute = target.family.attention_s(
-        target.chip, target.eff, groups=op.batch * op.kv_heads, q_rows=op.q_len * group,
-        kv_len=op.kv_len, head_dim=op.head_dim, causal_fraction=op.score_elements / full,
+        target.chip,
+        target.eff,
+        groups=op.batch * op.kv_heads,
+        q_rows=op.q_len * group,
+        kv_len=op.kv_len,
+        head_dim=op.head_dim,
+        causal_fraction=op.score_elements / full,
         dtype=op.compute_dtype,
     )
     softmax = 5.0 * op.score_elements / target.vector_ops_per_s

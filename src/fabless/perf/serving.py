@@ -10,6 +10,20 @@ from fabless.perf.results import ServingEstimate
 from fabless.perf.tensor_parallel import shard_config, tp_collectives_s
 
 
+def phase_time_s(
+    chip: ChipSpec, config: ModelConfig, precision: Precision, phase: str, batch: int, length: int, chips: int
+) -> float:
+    """A prefill of `length` tokens or a decode step at context `length` on a `chips`-way TP group."""
+    shard = shard_config(config, chips)
+    if phase == "prefill":
+        step = prefill_time(chip, shard, precision, batch, length).time_s
+        tokens = batch * length
+    else:
+        step = decode_time(chip, shard, precision, batch, length).time_s
+        tokens = batch
+    return step + tp_collectives_s(chip, config, tokens, precision.activation_bytes, chips)
+
+
 def estimate_serving(
     chip: ChipSpec,
     config: ModelConfig,
@@ -27,13 +41,8 @@ def estimate_serving(
     context = input_len + output_len
     degree = chips or chips_needed(chip, config, precision, batch, context)
     footprint = memory_footprint(config, precision, batch, context)
-    shard = shard_config(config, degree)
-    act = precision.activation_bytes
-    ttft = prefill_time(chip, shard, precision, batch, input_len).time_s
-    ttft += tp_collectives_s(chip, config, batch * input_len, act, degree)
-    mean_context = input_len + output_len // 2
-    tpot = decode_time(chip, shard, precision, batch, mean_context).time_s
-    tpot += tp_collectives_s(chip, config, batch, act, degree)
+    ttft = phase_time_s(chip, config, precision, "prefill", batch, input_len, degree)
+    tpot = phase_time_s(chip, config, precision, "decode", batch, input_len + output_len // 2, degree)
     return ServingEstimate(
         chip=chip.name,
         model=config.name,

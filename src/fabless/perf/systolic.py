@@ -15,15 +15,20 @@ from fabless.perf.calibration import Efficiency
 
 
 class SystolicFamily:
-    def matmul_s(
-        self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1
-    ) -> float:
+    def matmul_s(self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1) -> float:
         cycles = self._cycles(chip, m, n, k, groups, 1.0, _rows_per_cycle(chip, dtype))
         return cycles / (chip.clock_hz * eff.matmul_for(dtype))
 
     def attention_s(
-        self, chip: ChipSpec, eff: Efficiency, groups: int, q_rows: int, kv_len: int, head_dim: int,
-        causal_fraction: float, dtype: str,
+        self,
+        chip: ChipSpec,
+        eff: Efficiency,
+        groups: int,
+        q_rows: int,
+        kv_len: int,
+        head_dim: int,
+        causal_fraction: float,
+        dtype: str,
     ) -> float:
         # Scores: K^T [head_dim, kv_len] stationary, queries stream; then P [q, kv_len] streams
         # through V [kv_len, head_dim]. Causal masking skips whole tiles above the diagonal.
