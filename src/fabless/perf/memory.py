@@ -9,6 +9,11 @@ HBM_USABLE_FRACTION = 0.9
 """Share of HBM a serving engine gives to weights, KV and activations: vLLM's default
 gpu_memory_utilization (0.9, vLLM docs 2025); the rest is runtime, CUDA graphs, fragmentation."""
 
+PREFILL_CHUNK_TOKENS = 8192
+"""Tokens a serving engine pushes through one forward pass at most: vLLM's
+max_num_batched_tokens with chunked prefill (8192 on data-centre GPUs, vLLM docs 2025).
+Activations are live only for those, never for the whole batch's context."""
+
 _INT4_SCALE_BYTES_PER_WEIGHT = 2 / 128
 """Group-wise int4 (AWQ/GPTQ, group 128) stores a 16-bit scale per group."""
 
@@ -21,15 +26,12 @@ def memory_footprint(config: ModelConfig, precision: Precision, batch: int, cont
     kv = batch * context * config.kv_cache_bytes_per_token(precision.kv_bytes)
     # Peak live activations of a prefill step: residual, normed input, QKV, MLP intermediate,
     # plus fp32 logits of the last positions.
-    act_elements = (
-        batch
-        * context
-        * (
-            3 * config.hidden_size
-            + config.q_size
-            + 2 * config.kv_size
-            + 2 * config.intermediate_size * config.experts_per_token
-        )
+    act_tokens = min(batch * context, PREFILL_CHUNK_TOKENS)
+    act_elements = act_tokens * (
+        3 * config.hidden_size
+        + config.q_size
+        + 2 * config.kv_size
+        + 2 * config.intermediate_size * config.experts_per_token
     )
     activations = act_elements * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
     return Footprint(weight_bytes=weight_bytes, kv_cache_bytes=kv, activation_bytes=activations)

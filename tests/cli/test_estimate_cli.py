@@ -1,0 +1,50 @@
+"""The estimate and compare commands: JSON in seconds, one-line errors with exit code 2."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fabless(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "from fabless.cli.app import main; main()", *args],
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_estimate_gemm_json_names_the_chip_and_gives_seconds():
+    result = fabless("estimate", "gemm", "--chip", "h100", "--m", "512", "--n", "4096", "--k", "4096", "--json")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["chip"] == "h100"
+    assert 2 * 512 * 4096 * 4096 / 989.4e12 < record["time_s"] < 1e-3
+
+
+def test_compare_reports_every_chip_and_batch():
+    result = fabless("compare", "--model", "llama-3-70b", "--chips", "fab1,h100", "--batch", "1,32",
+                     "--input", "2048", "--output", "256", "--weights", "fp8", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [(r["chip"], r["batch"]) for r in rows] == [("fab1", 1), ("fab1", 32), ("h100", 1), ("h100", 32)]
+    for row in rows:
+        assert row["model"] == "llama-3-70b"
+        assert row["tokens_per_s"] == pytest.approx(row["batch"] * 256 / (row["ttft_s"] + 255 * row["tpot_s"]))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("estimate", "gemm", "--chip", "h10", "--m", "1", "--n", "1", "--k", "1"), "did you mean h100"),
+        (("estimate", "prefill", "--chip", "h100", "--model", "llama-3-8", "--seq", "16"), "did you mean llama-3-8b"),
+        (("estimate", "decode", "--chip", "h100", "--model", "llama-3-70b", "--batch", "8"), "it needs 2 chips"),
+        (("compare", "--model", "llama-3-8b", "--batch", "0"), "--batch values must be positive"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_code_2(args, message):
+    result = fabless(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
