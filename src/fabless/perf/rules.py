@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fabless.chip.spec import ChipSpec
-from fabless.graph.ops import Attention, Embedding, MatMul, MoeMatMul, Normalize, Op, Pointwise
+from fabless.graph.ops import Attention, Cost, Embedding, MatMul, MoeMatMul, Normalize, Op, Pointwise
 from fabless.perf.calibration import Efficiency
 from fabless.perf.family import Family
 from fabless.perf.fusion import FusedElementwise
@@ -32,12 +32,12 @@ class Target:
         return self.chip.peak_vector_ops_per_s * self.eff.vector
 
 
-CostRule = Callable[[Target, Op], tuple[float, float]]
+CostRule = Callable[[Target, Op, Cost], tuple[float, float]]
 _RULES: dict[type, CostRule] = {}
 
 
 def register_cost_rule(op_type: type) -> Callable[[CostRule], CostRule]:
-    """Register the rule giving (compute_s, memory_s) of one instance of `op_type`."""
+    """Register the rule giving (compute_s, memory_s) of one instance of `op_type` from its cost."""
 
     def register(rule: CostRule) -> CostRule:
         _RULES[op_type] = rule
@@ -50,41 +50,41 @@ def op_time(target: Target, op: Op) -> OpTime:
     rule = _RULES.get(type(op))
     if rule is None:
         raise TypeError(f"no cost rule for op type {type(op).__name__}")
-    compute_s, memory_s = rule(target, op)
+    once = op.cost_once()
+    compute_s, memory_s = rule(target, op, once)
     overhead_s = target.eff.kernel_overhead_s
-    cost = op.cost()
     return OpTime(
         time_s=(max(compute_s, memory_s) + overhead_s) * op.repeat,
         compute_s=compute_s * op.repeat,
         memory_s=memory_s * op.repeat,
         overhead_s=overhead_s * op.repeat,
-        flops=cost.flops,
-        bytes=cost.bytes,
+        flops=once.flops * op.repeat,
+        bytes=once.bytes * op.repeat,
     )
 
 
-def _memory_s(target: Target, op: Op) -> float:
-    return op.cost_once().bytes / target.bytes_per_s
+def _memory_s(target: Target, cost: Cost) -> float:
+    return cost.bytes / target.bytes_per_s
 
 
 @register_cost_rule(MatMul)
-def _matmul(target: Target, op: MatMul) -> tuple[float, float]:  # type: ignore[misc]
+def _matmul(target: Target, op: MatMul, cost: Cost) -> tuple[float, float]:  # type: ignore[misc]
     compute = target.family.matmul_s(target.chip, target.eff, op.m, op.n, op.k, op.compute_dtype)
-    return compute, _memory_s(target, op)
+    return compute, _memory_s(target, cost)
 
 
 @register_cost_rule(MoeMatMul)
-def _moe_matmul(target: Target, op: MoeMatMul) -> tuple[float, float]:  # type: ignore[misc]
+def _moe_matmul(target: Target, op: MoeMatMul, cost: Cost) -> tuple[float, float]:  # type: ignore[misc]
     experts = max(1, round(op.experts_touched))
     rows_per_expert = -(-op.routed_rows // experts)
     compute = target.family.matmul_s(
         target.chip, target.eff, rows_per_expert, op.n, op.k, op.compute_dtype, groups=experts
     )
-    return compute, _memory_s(target, op)
+    return compute, _memory_s(target, cost)
 
 
 @register_cost_rule(Attention)
-def _attention(target: Target, op: Attention) -> tuple[float, float]:  # type: ignore[misc]
+def _attention(target: Target, op: Attention, cost: Cost) -> tuple[float, float]:  # type: ignore[misc]
     group = op.heads // op.kv_heads
     full = op.batch * op.heads * op.q_len * op.kv_len
     compute = target.family.attention_s(
@@ -98,16 +98,16 @@ def _attention(target: Target, op: Attention) -> tuple[float, float]:  # type: i
         dtype=op.compute_dtype,
     )
     softmax = 5.0 * op.score_elements / target.vector_ops_per_s
-    return compute + softmax, _memory_s(target, op)
+    return compute + softmax, _memory_s(target, cost)
 
 
 @register_cost_rule(Normalize)
 @register_cost_rule(Pointwise)
 @register_cost_rule(FusedElementwise)
-def _vector(target: Target, op: Op) -> tuple[float, float]:
-    return op.cost_once().flops / target.vector_ops_per_s, _memory_s(target, op)
+def _vector(target: Target, op: Op, cost: Cost) -> tuple[float, float]:
+    return cost.flops / target.vector_ops_per_s, _memory_s(target, cost)
 
 
 @register_cost_rule(Embedding)
-def _embedding(target: Target, op: Op) -> tuple[float, float]:
-    return 0.0, _memory_s(target, op)
+def _embedding(target: Target, op: Op, cost: Cost) -> tuple[float, float]:
+    return 0.0, _memory_s(target, cost)
