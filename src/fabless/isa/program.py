@@ -1,0 +1,103 @@
+"""A program: named instruction streams, one per engine, plus a semaphore count.
+
+Stream names are `[c<core>.]<engine>`, engine one of `dma<i>`, `mxu<i>`, `vpu`; no core
+prefix means core 0. Each stream runs in order on its engine; streams meet only through
+semaphores (chip-wide, numbered 0 .. semaphores-1) and memory.
+"""
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from fabless.errors import FablessError
+from fabless.isa.fields import Instruction
+from fabless.isa.instructions import LinkSend, SemSignal, SemWait
+
+_STREAM = re.compile(r"^(?:c(?P<core>\d+)\.)?(?:(?P<engine>dma|mxu)(?P<index>\d+)|(?P<vpu>vpu))$")
+
+
+@dataclass(frozen=True)
+class StreamId:
+    """Where a stream runs: core index, engine kind (`dma`, `mxu`, `vpu`) and unit index."""
+
+    core: int
+    engine: str
+    index: int
+
+    @property
+    def name(self) -> str:
+        unit = "vpu" if self.engine == "vpu" else f"{self.engine}{self.index}"
+        return unit if self.core == 0 else f"c{self.core}.{unit}"
+
+
+def parse_stream(name: str) -> StreamId:
+    """The core and engine a stream name denotes, e.g. `c1.mxu2` -> core 1, MXU 2."""
+    match = _STREAM.match(name)
+    if match is None:
+        raise FablessError(
+            f"stream name {name!r} is not [c<core>.]dma<i>, [c<core>.]mxu<i> or [c<core>.]vpu"
+        )
+    core = int(match["core"] or 0)
+    if match["vpu"]:
+        return StreamId(core, "vpu", 0)
+    return StreamId(core, match["engine"], int(match["index"]))
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """Named instruction streams and the number of semaphores they use (all start at 0)."""
+
+    streams: Mapping[str, tuple[Instruction, ...]]
+    semaphores: int = 0
+
+    def __post_init__(self) -> None:
+        if self.semaphores < 0 or self.semaphores >= 1 << 16:
+            raise FablessError(f"semaphores={self.semaphores} must be 0..65535")
+        for name, code in self.streams.items():
+            engine = parse_stream(name).engine
+            for index, instr in enumerate(code):
+                if instr.ENGINE not in ("any", engine):
+                    raise FablessError(
+                        f"{name}[{index}] {instr.MNEMONIC} runs on a {instr.ENGINE} engine, "
+                        f"not on {engine}: move it to a {instr.ENGINE} stream"
+                    )
+                if isinstance(instr, SemSignal | SemWait) and instr.sem >= self.semaphores:
+                    raise FablessError(
+                        f"{name}[{index}] {instr.MNEMONIC} uses semaphore {instr.sem} but the "
+                        f"program declares {self.semaphores}: raise the semaphore count"
+                    )
+                if isinstance(instr, LinkSend) and instr.remote_sem >= self.semaphores:
+                    raise FablessError(
+                        f"{name}[{index}] link.send signals semaphore {instr.remote_sem} but "
+                        f"the program declares {self.semaphores}: raise the semaphore count"
+                    )
+
+    @property
+    def instruction_count(self) -> int:
+        return sum(len(code) for code in self.streams.values())
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}: {len(code)}" for name, code in self.streams.items())
+        return f"Program(semaphores={self.semaphores}, streams={{{sizes}}})"
+
+
+class ProgramBuilder:
+    """Collects instructions per stream and hands out semaphore numbers."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, list[Instruction]] = {}
+        self._semaphores = 0
+
+    def semaphore(self) -> int:
+        """A fresh semaphore number."""
+        self._semaphores += 1
+        return self._semaphores - 1
+
+    def emit(self, stream: str, *instructions: Instruction) -> None:
+        self._streams.setdefault(stream, []).extend(instructions)
+
+    def extend(self, stream: str, instructions: Iterable[Instruction]) -> None:
+        self._streams.setdefault(stream, []).extend(instructions)
+
+    def build(self) -> Program:
+        return Program({name: tuple(code) for name, code in self._streams.items()}, self._semaphores)
