@@ -7,7 +7,7 @@ from importlib import resources
 
 from fabless.chip.spec import ChipSpec
 
-_DATA = resources.files("fabless") / "data" / "calibration" / "efficiency.toml"
+_DATA = resources.files("fabless") / "data" / "calibration"
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,23 @@ _FIELDS = {f.name for f in fields(Efficiency)}
 
 
 @cache
-def _table() -> dict:
-    return tomllib.loads(_DATA.read_text())
+def _tables() -> tuple[dict, dict]:
+    """Family defaults (hand-written) and per-chip fits (written by scripts/calibrate.py)."""
+    fitted = _DATA / "fitted.toml"
+    return (
+        tomllib.loads((_DATA / "efficiency.toml").read_text()),
+        tomllib.loads(fitted.read_text()) if fitted.is_file() else {},
+    )
+
+
+@cache
+def _efficiency(family: str, chip_name: str) -> Efficiency:
+    defaults, fitted = _tables()
+    base = {k: v for k, v in defaults["family"][family].items() if k in _FIELDS}
+    overrides = {k: v for k, v in fitted.get("chip", {}).get(chip_name, {}).items() if k in _FIELDS}
+    return replace(Efficiency(**base), **overrides)
 
 
 def efficiency_for(chip: ChipSpec) -> Efficiency:
     """The family defaults with any parameters fitted for this chip on top."""
-    table = _table()
-    base = {k: v for k, v in table["family"][chip.family].items() if k in _FIELDS}
-    fitted = {k: v for k, v in table.get("chip", {}).get(chip.name, {}).items() if k in _FIELDS}
-    return replace(Efficiency(**base), **fitted)
+    return _efficiency(chip.family, chip.name)

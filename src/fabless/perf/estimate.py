@@ -5,14 +5,15 @@ from fabless.graph.builder import decode_graph, encode_graph, prefill_graph
 from fabless.graph.ops import Graph, MatMul, Op
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
-from fabless.perf.calibration import efficiency_for
+from fabless.perf.calibration import Efficiency, efficiency_for
 from fabless.perf.fusion import fuse
 from fabless.perf.results import GraphTime, OpTime
 from fabless.perf.rules import FAMILIES, Target, op_time
 
 
-def target_for(chip: ChipSpec) -> Target:
-    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency_for(chip))
+def target_for(chip: ChipSpec, efficiency: Efficiency | None = None) -> Target:
+    """The chip with its family model and its calibrated (or the given) efficiencies."""
+    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency or efficiency_for(chip))
 
 
 def estimate_op(chip: ChipSpec, op: Op) -> OpTime:
@@ -20,7 +21,9 @@ def estimate_op(chip: ChipSpec, op: Op) -> OpTime:
     return op_time(target_for(chip), op)
 
 
-def estimate_gemm(chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16") -> OpTime:
+def estimate_gemm(
+    chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16", efficiency: Efficiency | None = None
+) -> OpTime:
     """A plain [m, k] x [k, n] GEMM with both operands and the output in `dtype` in HBM."""
     _check_dtype(chip, dtype)
     out = "bf16" if dtype in ("fp8", "int8") else dtype
@@ -36,12 +39,12 @@ def estimate_gemm(chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16") -
         out_dtype=out,
         compute_dtype=dtype,
     )
-    return estimate_op(chip, op)
+    return op_time(target_for(chip, efficiency), op)
 
 
-def estimate_graph(chip: ChipSpec, graph: Graph) -> GraphTime:
+def estimate_graph(chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None) -> GraphTime:
     """A whole step after fusion; the flops and bytes are the unfused graph's work."""
-    target = target_for(chip)
+    target = target_for(chip, efficiency)
     timed = tuple((op, op_time(target, op)) for op in fuse(graph.ops))
     cost = graph.cost()
     dtype = next((op.compute_dtype for op in graph.ops if isinstance(op, MatMul)), "bf16")
@@ -55,16 +58,30 @@ def estimate_graph(chip: ChipSpec, graph: Graph) -> GraphTime:
     )
 
 
-def prefill_time(chip: ChipSpec, config: ModelConfig, precision: Precision, batch: int, seq: int) -> GraphTime:
+def prefill_time(
+    chip: ChipSpec,
+    config: ModelConfig,
+    precision: Precision,
+    batch: int,
+    seq: int,
+    efficiency: Efficiency | None = None,
+) -> GraphTime:
     _check_dtype(chip, precision.matmul_dtype)
     if config.family == "bert":
-        return estimate_graph(chip, encode_graph(config, precision, batch, seq))
-    return estimate_graph(chip, prefill_graph(config, precision, batch, seq))
+        return estimate_graph(chip, encode_graph(config, precision, batch, seq), efficiency)
+    return estimate_graph(chip, prefill_graph(config, precision, batch, seq), efficiency)
 
 
-def decode_time(chip: ChipSpec, config: ModelConfig, precision: Precision, batch: int, context: int) -> GraphTime:
+def decode_time(
+    chip: ChipSpec,
+    config: ModelConfig,
+    precision: Precision,
+    batch: int,
+    context: int,
+    efficiency: Efficiency | None = None,
+) -> GraphTime:
     _check_dtype(chip, precision.matmul_dtype)
-    return estimate_graph(chip, decode_graph(config, precision, batch, context))
+    return estimate_graph(chip, decode_graph(config, precision, batch, context), efficiency)
 
 
 def _check_dtype(chip: ChipSpec, dtype: str) -> None:

@@ -4,6 +4,7 @@ from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
+from fabless.perf.calibration import Efficiency
 from fabless.perf.estimate import decode_time, prefill_time
 from fabless.perf.memory import chips_needed, fits, max_batch, memory_footprint
 from fabless.perf.results import ServingEstimate
@@ -11,17 +12,24 @@ from fabless.perf.tensor_parallel import shard_config, tp_collectives_s
 
 
 def phase_time_s(
-    chip: ChipSpec, config: ModelConfig, precision: Precision, phase: str, batch: int, length: int, chips: int
+    chip: ChipSpec,
+    config: ModelConfig,
+    precision: Precision,
+    phase: str,
+    batch: int,
+    length: int,
+    chips: int,
+    efficiency: Efficiency | None = None,
 ) -> float:
     """A prefill of `length` tokens or a decode step at context `length` on a `chips`-way TP group."""
     shard = shard_config(config, chips)
     if phase == "prefill":
-        step = prefill_time(chip, shard, precision, batch, length).time_s
+        step = prefill_time(chip, shard, precision, batch, length, efficiency).time_s
         tokens = batch * length
     else:
-        step = decode_time(chip, shard, precision, batch, length).time_s
+        step = decode_time(chip, shard, precision, batch, length, efficiency).time_s
         tokens = batch
-    return step + tp_collectives_s(chip, config, tokens, precision.activation_bytes, chips)
+    return step + tp_collectives_s(chip, config, tokens, precision.activation_bytes, chips, efficiency)
 
 
 def estimate_serving(

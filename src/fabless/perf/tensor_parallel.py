@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from fabless.chip.spec import ChipSpec
 from fabless.model.config import ModelConfig
-from fabless.perf.calibration import efficiency_for
+from fabless.perf.calibration import Efficiency, efficiency_for
 
 
 def shard_config(config: ModelConfig, degree: int) -> ModelConfig:
@@ -25,16 +25,23 @@ def shard_config(config: ModelConfig, degree: int) -> ModelConfig:
     )
 
 
-def allreduce_s(chip: ChipSpec, message_bytes: float, degree: int) -> float:
+def allreduce_s(chip: ChipSpec, message_bytes: float, degree: int, efficiency: Efficiency | None = None) -> float:
     """Ring all-reduce of `message_bytes` over `degree` chips: 2(N-1)/N of the data each way."""
     if degree == 1:
         return 0.0
-    eff = efficiency_for(chip)
+    eff = efficiency or efficiency_for(chip)
     bandwidth = chip.links.bytes_per_s_per_direction * eff.link
     return eff.allreduce_latency_s + 2.0 * (degree - 1) / degree * message_bytes / bandwidth
 
 
-def tp_collectives_s(chip: ChipSpec, config: ModelConfig, tokens: int, activation_bytes: float, degree: int) -> float:
+def tp_collectives_s(
+    chip: ChipSpec,
+    config: ModelConfig,
+    tokens: int,
+    activation_bytes: float,
+    degree: int,
+    efficiency: Efficiency | None = None,
+) -> float:
     """Two all-reduces of the [tokens, hidden] activation per layer (after attention and after the MLP)."""
     message = tokens * config.hidden_size * activation_bytes
-    return 2 * config.num_layers * allreduce_s(chip, message, degree)
+    return 2 * config.num_layers * allreduce_s(chip, message, degree, efficiency)

@@ -1,0 +1,150 @@
+"""Fit a chip's efficiency parameters to measured timings, and report the model's error.
+
+Measurements are CSV files in `fabless/data/calibration/`: `<chip>_gemm.csv` (m, n, k,
+dtype and either measured_tflops or time_s) and `llm_latency.csv` (whole-model prefill or
+per-token decode times). The fit minimises the squared log ratio of predicted to measured
+time, so a 10% miss weighs the same on a 10 us GEMV as on a 1 s prefill.
+"""
+
+import csv
+import math
+import statistics
+from dataclasses import asdict, dataclass, replace
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from fabless.chip.spec import ChipSpec
+from fabless.model.precision import Precision
+from fabless.model.zoo import load_model_config
+from fabless.perf.calibration import Efficiency, efficiency_for
+from fabless.perf.estimate import estimate_gemm
+from fabless.perf.memory import chips_needed
+from fabless.perf.serving import phase_time_s
+
+DATA = resources.files("fabless") / "data" / "calibration"
+
+FITTED = ("matmul", "matmul_fp8", "attention", "hbm", "kernel_overhead_s")
+"""Parameters the fit moves; the rest keep their family defaults."""
+_BOUNDS = {
+    "matmul": (0.3, 1.0),
+    "matmul_fp8": (0.3, 1.0),
+    "attention": (0.2, 1.0),
+    "hbm": (0.5, 1.0),
+    "kernel_overhead_s": (0.5e-6, 20e-6),
+}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    chip: str
+    kind: str
+    """gemm, prefill or decode."""
+    shape: tuple[tuple[str, str], ...]
+    measured_s: float
+    source: str
+
+    def label(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.shape)
+
+
+def load_measurements(chip_name: str) -> list[Measurement]:
+    """Every measurement of `chip_name` in the calibration folder."""
+    rows: list[Measurement] = []
+    gemm = DATA / f"{chip_name}_gemm.csv"
+    if gemm.is_file():
+        for row in _read_csv(gemm):
+            m, n, k = int(row["m"]), int(row["n"]), int(row["k"])
+            if row.get("time_s"):
+                seconds = float(row["time_s"])
+            else:
+                seconds = 2.0 * m * n * k / (float(row["measured_tflops"]) * 1e12)
+            shape = (("m", str(m)), ("n", str(n)), ("k", str(k)), ("dtype", row["dtype"]))
+            rows.append(Measurement(chip_name, "gemm", shape, seconds, row.get("source", "")))
+    latency = DATA / "llm_latency.csv"
+    if latency.is_file():
+        for row in _read_csv(latency):
+            if row["chip"] != chip_name:
+                continue
+            shape = tuple(
+                (key, row[key])
+                for key in ("model", "weights_dtype", "batch", "seq_or_context", "chips")
+                if row.get(key)
+            )
+            rows.append(Measurement(chip_name, row["phase"], shape, float(row["measured_s"]), row.get("source", "")))
+    return rows
+
+
+def predict_s(chip: ChipSpec, measurement: Measurement, efficiency: Efficiency | None = None) -> float:
+    shape = dict(measurement.shape)
+    if measurement.kind == "gemm":
+        return estimate_gemm(chip, int(shape["m"]), int(shape["n"]), int(shape["k"]), shape["dtype"], efficiency).time_s
+    config = load_model_config(shape["model"])
+    precision = Precision.from_options(shape["weights_dtype"])
+    batch, length = int(shape["batch"]), int(shape["seq_or_context"])
+    chips = int(shape.get("chips") or chips_needed(chip, config, precision, batch, length))
+    return phase_time_s(chip, config, precision, measurement.kind, batch, length, chips, efficiency)
+
+
+def errors(chip: ChipSpec, measurements: list[Measurement], efficiency: Efficiency | None = None) -> list[float]:
+    """Relative error (predicted / measured - 1) of each measurement."""
+    return [predict_s(chip, m, efficiency) / m.measured_s - 1.0 for m in measurements]
+
+
+def median_abs_error(chip: ChipSpec, measurements: list[Measurement], efficiency: Efficiency | None = None) -> float:
+    return statistics.median(abs(e) for e in errors(chip, measurements, efficiency))
+
+
+def fit(chip: ChipSpec, measurements: list[Measurement]) -> Efficiency:
+    """Least-squares fit of the FITTED parameters on log(predicted / measured)."""
+    start = efficiency_for(chip)
+    present = [p for p in FITTED if _informs(p, measurements)]
+    x0 = np.array([getattr(start, p) for p in present])
+    scale = np.array([_BOUNDS[p][1] for p in present])
+    low = np.array([_BOUNDS[p][0] for p in present]) / scale
+    high = np.array([_BOUNDS[p][1] for p in present]) / scale
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        eff = replace(start, **dict(zip(present, (x * scale).tolist(), strict=True)))
+        return np.array([math.log(predict_s(chip, m, eff) / m.measured_s) for m in measurements])
+
+    solution = least_squares(residuals, np.clip(x0 / scale, low, high), bounds=(low, high), diff_step=1e-3)
+    return replace(start, **dict(zip(present, (solution.x * scale).tolist(), strict=True)))
+
+
+def fitted_toml(chip_name: str, efficiency: Efficiency, measurements: list[Measurement]) -> str:
+    """A [chip.NAME] section recording the fit and what it was fitted to."""
+    values = asdict(efficiency)
+    lines = [f"[chip.{chip_name}]"]
+    lines += [f"{name} = {values[name]:.6g}" for name in FITTED]
+    files = sorted({f"{chip_name}_gemm.csv" if m.kind == "gemm" else "llm_latency.csv" for m in measurements})
+    lines.append(f'source = "scripts/calibrate.py fit to {len(measurements)} measurements in {", ".join(files)}"')
+    return "\n".join(lines) + "\n"
+
+
+def _informs(parameter: str, measurements: list[Measurement]) -> bool:
+    """Fit a parameter only if some measurement depends on it."""
+    kinds = {m.kind for m in measurements}
+    dtypes = {dict(m.shape).get("dtype") or dict(m.shape).get("weights_dtype") for m in measurements}
+    if parameter == "matmul_fp8":
+        return bool(dtypes & {"fp8", "int8"})
+    if parameter == "matmul":
+        return bool(dtypes & {"bf16", "fp16", "fp32"})
+    if parameter == "attention":
+        return "prefill" in kinds
+    return True
+
+
+def _read_csv(path: Path | resources.abc.Traversable) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return [row for row in csv.DictReader(line for line in handle if not line.startswith("#"))]
+
+
+def chips_with_measurements() -> list[str]:
+    names = {p.name.removesuffix("_gemm.csv") for p in DATA.iterdir() if p.name.endswith("_gemm.csv")}
+    latency = DATA / "llm_latency.csv"
+    if latency.is_file():
+        names |= {row["chip"] for row in _read_csv(latency)}
+    return sorted(names)
