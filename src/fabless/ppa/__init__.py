@@ -1,0 +1,1 @@
+"""PPA and cost: area, power, unit cost, programme cost, TCO and $/Mtoken."""
