@@ -1,1 +1,145 @@
-"""`fabless cost` commands (being built)."""
+"""`fabless cost` and `fabless tco`: what a chip costs to build, and what a token costs on it."""
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fabless.chip import load_chip, load_chips
+from fabless.cli import options
+from fabless.cli.app import app
+from fabless.model import Precision, load_model_config
+from fabless.ppa import CostStudy, TcoStudy, Workload, cost_study, load_ppa_data, tco_study
+
+SET = typer.Option([], "--set", help="Override a PPA data value, e.g. --set wafer_price_usd.N3=20000 (repeatable).")
+DATA = typer.Option([], "--data", help="TOML file of PPA data overrides (repeatable).")
+VOLUME = typer.Option(100_000, "--volume", help="Chips built, over which the programme cost is spread.")
+PLOT = typer.Option(None, "--plot", help="Write a breakdown chart to this .png (or .svg/.pdf).")
+
+
+@app.command("cost")
+def cost(
+    chip: str = options.CHIP,
+    volume: int = VOLUME,
+    compute_dies: int | None = typer.Option(None, "--compute-dies", help="Split the compute over this many dies."),
+    io_dies: int = typer.Option(0, "--io-dies", help="Move memory and link PHYs onto this many I/O dies."),
+    overrides: list[str] = SET,
+    data_files: list[Path] = DATA,
+    as_json: bool = options.JSON,
+    plot: Path | None = PLOT,
+) -> None:
+    """Die area, yield, unit cost and programme cost of building a chip, with breakdowns."""
+    data = load_ppa_data(overrides, data_files)
+    study = cost_study(load_chip(chip), data, volume, compute_dies=compute_dies, io_dies=io_dies)
+    if plot is not None:
+        from fabless.ppa.plot import plot_cost
+
+        plot_cost(study, plot)
+    if as_json:
+        print(json.dumps(study.to_dict(), indent=2))
+        return
+    _print_cost(study)
+
+
+@app.command("tco")
+def tco(
+    model: str = options.MODEL,
+    chips: str = typer.Option(
+        ..., "--chips", help="Comma-separated chips: the first is built, the rest bought or rented."
+    ),
+    weights: str = options.WEIGHTS,
+    batch: int = typer.Option(64, "--batch", help="Requests decoded together."),
+    input_len: int = typer.Option(1024, "--input-len", help="Prompt tokens per request."),
+    output_len: int = typer.Option(256, "--output-len", help="Generated tokens per request."),
+    volume: int = VOLUME,
+    overrides: list[str] = SET,
+    data_files: list[Path] = DATA,
+    as_json: bool = options.JSON,
+    plot: Path | None = PLOT,
+) -> None:
+    """$/Mtoken of building the first chip versus buying or renting the others, and break-even volume."""
+    data = load_ppa_data(overrides, data_files)
+    specs = load_chips(chips)
+    workload = Workload(config=load_model_config(model), precision=Precision.from_options(weights),
+                        batch=batch, input_len=input_len, output_len=output_len)
+    study = tco_study(specs[0], specs[1:], workload, data, volume)
+    if plot is not None:
+        from fabless.ppa.plot import plot_tco
+
+        plot_tco(study, plot)
+    if as_json:
+        print(json.dumps(study.to_dict(), indent=2))
+        return
+    _print_tco(study)
+
+
+def _print_cost(study: CostStudy) -> None:
+    console = Console()
+    area, unit, programme = study.area, study.unit, study.programme
+    console.print(f"[bold]{study.chip.display_name}[/bold]: {study.blocks.node}, {unit.volume:,} chips")
+    table = Table(title="Silicon area")
+    table.add_column("block")
+    table.add_column("mm2", justify="right")
+    for block, mm2 in area.blocks_mm2().items():
+        table.add_row(block, f"{mm2:,.1f}")
+    table.add_row("compute die", f"{area.compute_die_mm2:,.1f} x {area.compute_dies}")
+    if area.io_dies:
+        table.add_row("I/O die", f"{area.io_die_mm2:,.1f} x {area.io_dies}")
+    table.add_row("described die", f"{study.chip.die_area_mm2:,.1f} x {study.chip.dies}")
+    console.print(table)
+
+    dies = Table(title="Dies and yield")
+    for column in ("die", "node", "mm2", "gross/wafer", "yield", "good/wafer", "wafer USD", "USD/good die"):
+        dies.add_column(column, justify="left" if column in ("die", "node") else "right")
+    for die in unit.dies:
+        dies.add_row(die.kind, die.node, f"{die.area_mm2:,.1f}", f"{die.gross_per_wafer:,}",
+                     f"{die.yield_fraction:.1%}", f"{die.good_per_wafer:,.1f}", f"{die.wafer_usd:,.0f}",
+                     f"{die.usd_per_good_die:,.0f}")
+    console.print(dies)
+
+    money = Table(title="Unit cost and programme cost (USD)")
+    money.add_column("unit cost part")
+    money.add_column("USD/chip", justify="right")
+    money.add_column("programme part")
+    money.add_column("USD", justify="right")
+    unit_parts = list(unit.parts_usd().items()) + [("manufacturing", unit.manufacturing_usd), ("total", unit.total_usd)]
+    prog_parts = list(programme.parts_usd().items()) + [("total", programme.total_usd)]
+    for index in range(max(len(unit_parts), len(prog_parts))):
+        left = unit_parts[index] if index < len(unit_parts) else ("", None)
+        right = prog_parts[index] if index < len(prog_parts) else ("", None)
+        money.add_row(left[0], "" if left[1] is None else f"{left[1]:,.0f}",
+                      right[0], "" if right[1] is None else f"{right[1]:,.0f}")
+    console.print(money)
+
+    power = Table(title=f"TDP at full load ({study.tdp_dtype})")
+    power.add_column("consumer")
+    power.add_column("W", justify="right")
+    for consumer, watts in study.tdp.blocks_w().items():
+        power.add_row(consumer, f"{watts:,.1f}")
+    power.add_row("total", f"{study.tdp.total_w:,.1f}")
+    power.add_row("described TDP", f"{study.chip.tdp_w:,.1f}")
+    console.print(power)
+
+
+def _print_tco(study: TcoStudy) -> None:
+    work = study.workload
+    console = Console()
+    console.print(f"[bold]{work.config.name}[/bold], {work.precision.weights} weights, batch {work.batch}, "
+                  f"{work.input_len} in / {work.output_len} out; building {study.build.chip.name} "
+                  f"at {study.build.unit.volume:,} chips; break-even = {study.build.chip.name} chips to build")
+    table = Table()
+    for column in ("chip", "option", "chips", "tokens/s", "capex USD", "USD/chip-h", "USD/Mtoken", "break-even"):
+        table.add_column(column, justify="left" if column in ("chip", "option") else "right")
+    for row in study.rows:
+        if row.option == "build":
+            even = "-"
+        elif row.break_even_volume is None:
+            even = "never"
+        else:
+            even = f"{row.break_even_volume:,.0f}"
+        table.add_row(row.chip, row.option, str(row.chips), f"{row.tokens_per_s:,.0f}",
+                      "-" if row.capex_usd is None else f"{row.capex_usd:,.0f}",
+                      f"{row.chip_hour.total_usd:,.2f}", f"{row.usd_per_mtoken:,.3f}", even)
+    console.print(table)
