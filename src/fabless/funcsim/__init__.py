@@ -1,0 +1,20 @@
+"""The golden functional simulator: what the chip computes, bit for bit (docs/isa.md)."""
+
+from fabless.funcsim.errors import DeadlockError, ProgramError
+from fabless.funcsim.numerics import ALIGN_BITS, MAX_K, align, cast, matmul_float, matmul_int8
+from fabless.funcsim.simulator import DMA_QUEUES_PER_CORE, FunctionalSimulator
+from fabless.funcsim.stats import RunStats
+
+__all__ = [
+    "FunctionalSimulator",
+    "RunStats",
+    "ProgramError",
+    "DeadlockError",
+    "DMA_QUEUES_PER_CORE",
+    "ALIGN_BITS",
+    "MAX_K",
+    "align",
+    "cast",
+    "matmul_float",
+    "matmul_int8",
+]

@@ -1,0 +1,82 @@
+"""DMA handlers: byte copies between HBM and a core's SRAM, direct or by index."""
+
+import numpy as np
+
+from fabless.funcsim.errors import ProgramError
+from fabless.funcsim.memory import tile, vector
+from fabless.funcsim.unit import Step, Unit
+from fabless.isa.instructions import DmaGather, DmaLoad, DmaScatter, DmaStore, LinkSend
+
+_BYTES = np.dtype(np.uint8)
+_INDEX = np.dtype(np.int32)
+
+
+def _load(unit: Unit, instr: DmaLoad) -> Step:
+    src = tile(unit.memory.hbm, "HBM", instr.hbm_addr, instr.rows, instr.row_bytes, instr.hbm_stride, _BYTES)
+    dst = unit.sram_tile(instr.sram_addr, instr.rows, instr.row_bytes, instr.sram_stride, _BYTES, True)
+    return lambda: np.copyto(dst, src)
+
+
+def _store(unit: Unit, instr: DmaStore) -> Step:
+    src = unit.sram_tile(instr.sram_addr, instr.rows, instr.row_bytes, instr.sram_stride, _BYTES)
+    dst = tile(unit.memory.hbm, "HBM", instr.hbm_addr, instr.rows, instr.row_bytes, instr.hbm_stride, _BYTES, True)
+    return lambda: np.copyto(dst, src)
+
+
+def _table(unit: Unit, instr: DmaGather | DmaScatter) -> tuple[np.ndarray, np.ndarray]:
+    """The int32 index vector in SRAM and the HBM table as [rows that fit, row_bytes]."""
+    if instr.table_stride < instr.row_bytes:
+        raise ProgramError(
+            f"table_stride {instr.table_stride} is below row_bytes {instr.row_bytes}: table rows would overlap"
+        )
+    hbm = unit.memory.hbm
+    fits = (hbm.size - instr.table_addr - instr.row_bytes) // instr.table_stride + 1
+    if fits < 1:
+        raise ProgramError(f"HBM table at {instr.table_addr:#x} is outside its {hbm.size:#x} bytes")
+    table = tile(hbm, "HBM", instr.table_addr, fits, instr.row_bytes, instr.table_stride, _BYTES)
+    index = vector(unit.memory.sram(unit.core), unit.sram_name, instr.index_addr, instr.count, 4, _INDEX)
+    return index, table
+
+
+def _checked(index: np.ndarray, rows: int) -> np.ndarray:
+    positions = index.copy()
+    bad = np.flatnonzero((positions < 0) | (positions >= rows))
+    if bad.size:
+        at = int(bad[0])
+        raise ProgramError(
+            f"index[{at}] = {positions[at]} is outside the {rows} table rows that fit in HBM"
+        )
+    return positions
+
+
+def _gather(unit: Unit, instr: DmaGather) -> Step:
+    index, table = _table(unit, instr)
+    dst = unit.sram_tile(instr.sram_addr, instr.count, instr.row_bytes, instr.sram_stride, _BYTES, True)
+
+    def run() -> None:
+        dst[...] = table[_checked(index, table.shape[0])]
+
+    return run
+
+
+def _scatter(unit: Unit, instr: DmaScatter) -> Step:
+    index, table = _table(unit, instr)
+    src = unit.sram_tile(instr.sram_addr, instr.count, instr.row_bytes, instr.sram_stride, _BYTES)
+
+    def run() -> None:
+        table[_checked(index, table.shape[0])] = src
+
+    return run
+
+
+def _link_send(unit: Unit, instr: LinkSend) -> Step:
+    raise ProgramError("link.send needs a multi-chip simulation; the functional simulator models one chip")
+
+
+PREPARE = {
+    DmaLoad: _load,
+    DmaStore: _store,
+    DmaGather: _gather,
+    DmaScatter: _scatter,
+    LinkSend: _link_send,
+}

@@ -1,0 +1,86 @@
+"""The chip's memories as numpy byte buffers, and bounds-checked tile views into them.
+
+HBM is one lazily backed mapping of the chip's full capacity (pages cost RAM only once
+written). SRAM and accumulators are allocated per core / per MXU on first use and filled
+with 0xFF bytes so that uninitialised float reads are NaN.
+"""
+
+import mmap
+
+import numpy as np
+
+from fabless.chip.spec import ChipSpec
+from fabless.funcsim.errors import ProgramError
+
+_MAP_NORESERVE = 0x4000  # Linux: do not reserve swap for the untouched part of HBM
+ACC_WORD_BYTES = 4
+
+
+class Memory:
+    """HBM, each core's SRAM and each MXU's accumulator of one chip."""
+
+    def __init__(self, chip: ChipSpec, hbm_bytes: int | None = None) -> None:
+        self.chip = chip
+        self.hbm_bytes = chip.hbm.capacity_bytes if hbm_bytes is None else hbm_bytes
+        self.sram_bytes = chip.core.sram.capacity_bytes
+        matrix = chip.core.matrix
+        self.acc_cols = matrix.cols
+        self.acc_rows = int((matrix.accumulator_kib or 0) * 1024) // (ACC_WORD_BYTES * matrix.cols)
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | _MAP_NORESERVE
+        self._hbm_map = mmap.mmap(-1, self.hbm_bytes, flags=flags)
+        self.hbm = np.frombuffer(self._hbm_map, dtype=np.uint8)
+        self._sram: dict[int, np.ndarray] = {}
+        self._acc: dict[tuple[int, int], np.ndarray] = {}
+
+    def sram(self, core: int) -> np.ndarray:
+        if core not in self._sram:
+            self._sram[core] = np.full(self.sram_bytes, 0xFF, dtype=np.uint8)
+        return self._sram[core]
+
+    def accumulator(self, core: int, mxu: int) -> np.ndarray:
+        """The accumulator words as uint32 [acc_rows, cols]; view as float32 or int32."""
+        key = (core, mxu)
+        if key not in self._acc:
+            self._acc[key] = np.full((self.acc_rows, self.acc_cols), 0xFFFFFFFF, dtype=np.uint32)
+        return self._acc[key]
+
+
+def tile(
+    buffer: np.ndarray,
+    space: str,
+    addr: int,
+    rows: int,
+    cols: int,
+    stride: int,
+    dtype: np.dtype,
+    writable: bool = False,
+) -> np.ndarray:
+    """A [rows, cols] view of `dtype` elements, row i at addr + i*stride, checked to fit.
+
+    A destination's rows may not overlap (stride below a row's bytes), a source's may:
+    stride 0 reads one row `rows` times.
+    """
+    row_bytes = cols * dtype.itemsize
+    end = addr + (rows - 1) * stride + row_bytes
+    if end > buffer.size:
+        raise ProgramError(
+            f"{space} bytes [{addr:#x}, {end:#x}) are outside its {buffer.size:#x} bytes"
+        )
+    if writable and rows > 1 and stride < row_bytes:
+        raise ProgramError(
+            f"{space} destination rows overlap: stride {stride} is below the row's {row_bytes} bytes"
+        )
+    return np.ndarray((rows, cols), dtype, buffer=buffer, offset=addr, strides=(stride, dtype.itemsize))
+
+
+def vector(
+    buffer: np.ndarray,
+    space: str,
+    addr: int,
+    count: int,
+    stride: int,
+    dtype: np.dtype,
+    writable: bool = False,
+) -> np.ndarray:
+    """A [count] view with elements `stride` bytes apart (a column of a tile)."""
+    return tile(buffer, space, addr, count, 1, stride, dtype, writable)[:, 0]

@@ -1,0 +1,189 @@
+"""The golden functional simulator: runs a Program on one chip with exact numerics.
+
+Streams run round-robin, each until it ends or waits on a semaphore; every instruction is
+prepared once per program (operands resolved to numpy views, static bounds checked) and
+then costs one call per execution. Prepared programs are cached while the Program lives,
+so a decode loop that reruns one Program pays preparation once.
+"""
+
+import weakref
+from dataclasses import dataclass
+from functools import reduce
+
+import numpy as np
+
+from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
+from fabless.funcsim import dma, mxu, vpu
+from fabless.funcsim.errors import DeadlockError, ProgramError
+from fabless.funcsim.memory import Memory
+from fabless.funcsim.stats import RunStats, stream_stats
+from fabless.funcsim.unit import MxuState, Step, Unit
+from fabless.isa.asm import format_instruction
+from fabless.isa.dtypes import Dtype
+from fabless.isa.fields import Instruction
+from fabless.isa.instructions import Halt, SemSignal, SemWait
+from fabless.isa.program import Program, StreamId, parse_stream
+
+DMA_QUEUES_PER_CORE = 4
+_PREPARE = {**dma.PREPARE, **mxu.PREPARE, **vpu.PREPARE}
+_CALL, _WAIT, _SIGNAL = 0, 1, 2
+
+
+@dataclass
+class _Stream:
+    name: str
+    code: tuple[Instruction, ...]
+    steps: list[tuple[int, Step | int, int]]
+
+
+@dataclass
+class _Prepared:
+    streams: list[_Stream]
+    stats: RunStats
+
+
+class FunctionalSimulator:
+    """One chip's memories and MXU state; `run` executes programs against them.
+
+    Memory and loaded weights persist from one run to the next; semaphores start at 0.
+    """
+
+    def __init__(self, chip: ChipSpec, hbm_bytes: int | None = None) -> None:
+        if chip.family != "systolic":
+            raise FablessError(f"{chip.name} is a {chip.family} chip: the ISA targets systolic chips")
+        self.chip = chip
+        self.memory = Memory(chip, hbm_bytes)
+        self._mxus: dict[tuple[int, int], MxuState] = {}
+        self._prepared: weakref.WeakKeyDictionary[Program, _Prepared] = weakref.WeakKeyDictionary()
+
+    def run(self, program: Program) -> RunStats:
+        """Execute every stream to its end; raises ProgramError naming the failing instruction."""
+        prepared = self._prepared.get(program)
+        if prepared is None:
+            prepared = self._prepare(program)
+            self._prepared[program] = prepared
+        with np.errstate(all="ignore"):
+            _execute(prepared.streams, [0] * program.semaphores)
+        return prepared.stats
+
+    def write_hbm(self, addr: int, data: np.ndarray) -> None:
+        """Host write: the array's bytes (C order) into HBM at `addr`."""
+        raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+        _span(self.memory.hbm, "HBM", addr, raw.size)[...] = raw
+
+    def read_hbm(self, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
+        return _read(self.memory.hbm, "HBM", addr, shape, dtype)
+
+    def write_sram(self, core: int, addr: int, data: np.ndarray) -> None:
+        raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+        _span(self.memory.sram(core), f"core {core} SRAM", addr, raw.size)[...] = raw
+
+    def read_sram(self, core: int, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
+        return _read(self.memory.sram(core), f"core {core} SRAM", addr, shape, dtype)
+
+    def read_accumulator(self, core: int, unit: int, row: int, rows: int, dtype: Dtype) -> np.ndarray:
+        """Accumulator rows [row, row+rows) of MXU `unit` as fp32 or int32 words."""
+        state = self._mxu(core, unit)
+        words = state.as_fp32 if dtype is Dtype.FP32 else state.as_int32
+        if row + rows > words.shape[0]:
+            raise FablessError(f"accumulator rows [{row}, {row + rows}) exceed its {words.shape[0]} rows")
+        return words[row : row + rows].copy()
+
+    def _mxu(self, core: int, unit: int) -> MxuState:
+        key = (core, unit)
+        if key not in self._mxus:
+            self._mxus[key] = MxuState(self.memory.accumulator(core, unit))
+        return self._mxus[key]
+
+    def _unit(self, stream: StreamId) -> Unit:
+        chip, name = self.chip, stream.name
+        if stream.core >= chip.cores:
+            raise ProgramError(f"stream {name}: {chip.name} has {chip.cores} cores (0..{chip.cores - 1})")
+        if stream.engine == "mxu" and stream.index >= chip.core.matrix.count:
+            raise ProgramError(f"stream {name}: a {chip.name} core has {chip.core.matrix.count} MXUs")
+        if stream.engine == "dma" and stream.index >= DMA_QUEUES_PER_CORE:
+            raise ProgramError(f"stream {name}: a core has {DMA_QUEUES_PER_CORE} DMA queues (dma0..dma3)")
+        state = self._mxu(stream.core, stream.index) if stream.engine == "mxu" else None
+        return Unit(chip, self.memory, stream.core, state)
+
+    def _prepare(self, program: Program) -> _Prepared:
+        streams = []
+        stats = []
+        for name, code in program.streams.items():
+            unit = self._unit(parse_stream(name))
+            ends = [i for i, instr in enumerate(code) if isinstance(instr, Halt)]
+            live = code[: ends[0] + 1] if ends else code
+            steps = [_step(unit, name, index, instr) for index, instr in enumerate(live)]
+            streams.append(_Stream(name, live, steps))
+            stats.append(stream_stats(name, live))
+        return _Prepared(streams, reduce(RunStats.__add__, stats, RunStats()))
+
+
+def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, Step | int, int]:
+    if isinstance(instr, SemWait):
+        return _WAIT, instr.sem, instr.count
+    if isinstance(instr, SemSignal):
+        return _SIGNAL, instr.sem, instr.count
+    if isinstance(instr, Halt):
+        return _CALL, _nothing, 0
+    try:
+        return _CALL, _PREPARE[type(instr)](unit, instr), 0
+    except ProgramError as error:
+        raise ProgramError(f"{name}[{index}] {format_instruction(instr)}: {error}") from None
+
+
+def _nothing() -> None:
+    """A halt: the stream's steps end here."""
+
+
+def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
+    counters = [0] * len(streams)
+    pending = list(range(len(streams)))
+    while pending:
+        progressed = False
+        waiting = []
+        for s in pending:
+            steps = streams[s].steps
+            pc, end = counters[s], len(steps)
+            try:
+                while pc < end:
+                    kind, what, count = steps[pc]
+                    if kind == _CALL:
+                        what()  # type: ignore[operator]
+                    elif kind == _WAIT:
+                        if semaphores[what] < count:  # type: ignore[index]
+                            break
+                        semaphores[what] -= count  # type: ignore[index]
+                    else:
+                        semaphores[what] += count  # type: ignore[index]
+                    pc += 1
+            except ProgramError as error:
+                stream = streams[s]
+                raise ProgramError(f"{stream.name}[{pc}] {format_instruction(stream.code[pc])}: {error}") from None
+            progressed |= pc != counters[s]
+            counters[s] = pc
+            if pc < end:
+                waiting.append(s)
+        if waiting and not progressed:
+            blocked = [
+                f"{streams[s].name}[{counters[s]}] {format_instruction(streams[s].code[counters[s]])} "
+                f"(semaphore holds {semaphores[streams[s].code[counters[s]].sem]})"  # type: ignore[attr-defined]
+                for s in waiting
+            ]
+            raise DeadlockError("deadlock: every unfinished stream waits: " + "; ".join(blocked))
+        pending = waiting
+
+
+def _span(buffer: np.ndarray, space: str, addr: int, size: int) -> np.ndarray:
+    if addr < 0 or addr + size > buffer.size:
+        raise FablessError(f"{space} bytes [{addr:#x}, {addr + size:#x}) are outside its {buffer.size:#x} bytes")
+    return buffer[addr : addr + size]
+
+
+def _read(
+    buffer: np.ndarray, space: str, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type
+) -> np.ndarray:
+    kind = dtype.numpy if isinstance(dtype, Dtype) else np.dtype(dtype)
+    size = int(np.prod(shape, dtype=np.int64)) * kind.itemsize
+    return _span(buffer, space, addr, size).view(kind).reshape(shape).copy()
