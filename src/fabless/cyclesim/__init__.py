@@ -1,0 +1,23 @@
+"""Cycle-level timing of compiled programs: where every cycle goes, and a Perfetto timeline.
+
+`simulate(chip, program)` times a `fabless.isa.Program` on a systolic chip description;
+`cycle_estimate_graph(chip, graph)` compiles a graph IR step and times it.
+"""
+
+from fabless.cyclesim.hardware import Hardware
+from fabless.cyclesim.perfetto import trace_events, write_trace
+from fabless.cyclesim.report import CycleReport, Timeline, TrackEvents, UnitTime
+from fabless.cyclesim.simulator import simulate
+from fabless.cyclesim.tracks import STALL_REASONS
+
+__all__ = [
+    "simulate",
+    "write_trace",
+    "trace_events",
+    "CycleReport",
+    "UnitTime",
+    "Timeline",
+    "TrackEvents",
+    "Hardware",
+    "STALL_REASONS",
+]

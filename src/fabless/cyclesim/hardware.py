@@ -1,0 +1,79 @@
+"""The timing parameters of one chip, in cycles, read from its description.
+
+Everything the simulator needs comes from the chip description except the memory-system
+numbers no datasheet-style description carries (HBM access latency, DMA descriptors in
+flight), which live in `fabless/data/cyclesim/memory.toml` with their sources.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
+
+_MEMORY = resources.files("fabless") / "data" / "cyclesim" / "memory.toml"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hardware:
+    """Per-cycle rates of one chip; bandwidths are bytes per clock cycle."""
+
+    name: str
+    clock_hz: float
+    cores: int
+    mxus_per_core: int
+    mxu_rows: int
+    mxu_cols: int
+    mxu_ops_per_cycle: dict[str, float]
+    vpu_lanes: int
+    vpu_ops_per_cycle: float
+    sram_bytes_per_cycle: float
+    hbm_bytes_per_cycle: float
+    hbm_latency_cycles: float
+    dma_outstanding: int
+
+    @classmethod
+    def from_chip(cls, chip: ChipSpec) -> "Hardware":
+        if chip.family != "systolic":
+            raise FablessError(
+                f"chip {chip.name} is family {chip.family!r}: the cycle simulator times systolic chips; "
+                "use the analytical model (fidelity analytical) for it"
+            )
+        latency_ns, outstanding = _memory_numbers()
+        matrix = chip.core.matrix
+        return cls(
+            name=chip.name,
+            clock_hz=chip.clock_hz,
+            cores=chip.cores,
+            mxus_per_core=matrix.count,
+            mxu_rows=matrix.rows,
+            mxu_cols=matrix.cols,
+            mxu_ops_per_cycle=dict(matrix.ops_per_cycle),
+            vpu_lanes=chip.core.vector.lanes,
+            vpu_ops_per_cycle=chip.core.vector.ops_per_cycle,
+            sram_bytes_per_cycle=chip.core.sram.bytes_per_cycle,
+            hbm_bytes_per_cycle=chip.hbm.bytes_per_s / chip.clock_hz,
+            hbm_latency_cycles=latency_ns * 1e-9 * chip.clock_hz,
+            dma_outstanding=outstanding,
+        )
+
+    def rows_per_cycle(self, dtype: str) -> float:
+        """Activation rows an MXU takes per cycle: 1 where a PE does one MAC per cycle."""
+        compute = "int8" if dtype == "int4" else dtype
+        rate = self.mxu_ops_per_cycle.get(compute)
+        if rate is None:
+            supported = ", ".join(self.mxu_ops_per_cycle)
+            raise FablessError(f"chip {self.name} has no {dtype} matrix math: compile for one of {supported}")
+        return rate / (2.0 * self.mxu_rows * self.mxu_cols)
+
+    @property
+    def peak_flops_per_cycle(self) -> dict[str, float]:
+        return {d: r * self.mxus_per_core * self.cores for d, r in self.mxu_ops_per_cycle.items()}
+
+
+@cache
+def _memory_numbers() -> tuple[float, int]:
+    raw = tomllib.loads(_MEMORY.read_text())
+    return float(raw["hbm"]["access_latency_ns"]), int(raw["dma"]["outstanding"])

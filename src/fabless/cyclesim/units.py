@@ -1,0 +1,178 @@
+"""Timing of the three kinds of engine: DMA queue, MXU and VPU.
+
+Each unit takes the instruction its stream issues next and says when it can start
+(`ready`) from the unit's own state alone; the simulator calls `run` at that moment so that
+shared bandwidth (HBM, SRAM port) is handed out in time order. `run` books the tracks and
+returns the time the stream may issue its next instruction and when this one completes
+(its results visible: what a following `sem.signal` waits for).
+
+A stream runs in order, each instruction to completion (docs/isa.md); the units overlap
+only what cannot change a result: a DMA queue keeps several transfers in flight unless
+they touch the same bytes, and an MXU streams matmuls on the same weights back to back.
+The ISA gives an MXU one weight tile, so a new tile is loaded only after the array has
+drained the last matmul on the old one; `weight_buffers=2` prices a shadow tile that the
+ISA does not have, loaded while the array streams.
+"""
+
+from collections import deque
+
+from fabless.cyclesim.bandwidth import HbmChannel, SramPort
+from fabless.cyclesim.hardware import Hardware
+from fabless.cyclesim.lower import ACC_STORE, GEMM, LDW, MATMUL, Step
+from fabless.cyclesim.tracks import Track
+
+Waits = list[tuple[str, float]]
+
+
+class DmaUnit:
+    __slots__ = ("track", "hbm", "port", "latency", "outstanding", "inflight")
+
+    def __init__(self, track: Track, hbm: HbmChannel, port: SramPort, hw: Hardware) -> None:
+        self.track = track
+        self.hbm = hbm
+        self.port = port
+        self.latency = hw.hbm_latency_cycles
+        self.outstanding = hw.dma_outstanding
+        # (completion, to_sram, sram_range, hbm_range) of transfers not yet complete, oldest first
+        self.inflight: deque[tuple[float, bool, tuple[int, int], tuple[int, int]]] = deque()
+
+    def ready(self, step: Step, waits: Waits) -> None:
+        inflight = self.inflight
+        waits.append(("in_order", self.track.free_at))
+        if len(inflight) >= self.outstanding:
+            waits.append(("queue_full", inflight[len(inflight) - self.outstanding][0]))
+        hazard = 0.0
+        for done, to_sram, sram, hbm in inflight:
+            if (to_sram or step.to_sram) and _overlap(sram, step.sram_range):
+                hazard = max(hazard, done)
+            elif (not to_sram or not step.to_sram) and _overlap(hbm, step.hbm_range):
+                hazard = max(hazard, done)
+        if hazard:
+            waits.append(("hazard", hazard))
+
+    def run(self, step: Step, pc: int, now: float, waits: Waits) -> tuple[float, float]:
+        start, hbm_end = self.hbm.transfer(now, step.nbytes)
+        waits.append(("hbm", start))
+        end = self.port.transfer(start, step.sram_bytes, hbm_end - start)
+        self.track.occupy(waits, start, hbm_end, max(end, hbm_end), pc)
+        done = max(end, hbm_end) + self.latency
+        inflight = self.inflight
+        while inflight and inflight[0][0] <= now:
+            inflight.popleft()
+        inflight.append((done, step.to_sram, step.sram_range, step.hbm_range))
+        return start, done
+
+
+class MxuUnit:
+    __slots__ = ("array", "loader", "port", "rows", "drain_cycles", "buffers", "release", "current",
+                 "weights_ready", "weight_rate", "n", "done")
+
+    def __init__(self, array: Track, loader: Track, port: SramPort, hw: Hardware, weight_buffers: int) -> None:
+        self.array = array
+        self.loader = loader
+        self.port = port
+        self.rows = hw.mxu_rows
+        self.drain_cycles = float(hw.mxu_rows + hw.mxu_cols)
+        self.buffers = weight_buffers
+        self.release = [0.0] * weight_buffers  # when each weight buffer's last matmul has drained
+        self.current = 0
+        self.weights_ready = 0.0
+        self.weight_rate = 1.0
+        self.n = 0
+        self.done = 0.0  # when the latest matmul's results are all in the accumulator
+
+    def ready(self, step: Step, waits: Waits) -> None:
+        kind = step.kind
+        if kind == LDW or kind == GEMM:
+            waits.append(("in_order", self.loader.free_at))
+            waits.append(("drain", self.release[self._next_buffer()]))
+        if kind == MATMUL:
+            waits.append(("weights", self.weights_ready))
+        if kind == MATMUL or kind == ACC_STORE:
+            waits.append(("in_order", self.array.free_at))
+        if kind == ACC_STORE:
+            waits.append(("drain", self.done))
+
+    def run(self, step: Step, pc: int, now: float, waits: Waits) -> tuple[float, float]:
+        kind = step.kind
+        if kind == LDW:
+            end = self.port.transfer(now, step.sram_bytes, step.cycles)
+            self.loader.occupy(waits, now, now + step.cycles, end, pc)
+            self._loaded(end, step.rate, step.n)
+            return now, end
+        if kind == MATMUL:
+            step.rate = min(step.rate, self.weight_rate)
+            cycles = step.m / step.rate
+            end = self.port.transfer(now, step.sram_bytes, cycles)
+            self.array.occupy(waits, now, now + cycles, end, pc)
+            step.flops = 2.0 * step.m * step.k * self.n
+            return now, self._streamed(end)
+        if kind == ACC_STORE:
+            end = self.port.transfer(now, step.sram_bytes, step.cycles)
+            self.array.occupy(waits, now, now + step.cycles, end, pc)
+            return now, end
+        return now, self._gemm(step, pc, now, waits)
+
+    def _gemm(self, step: Step, pc: int, now: float, waits: Waits) -> float:
+        """`mxu.ldw` + `mxu.matmul` per chunk of `rows` of k; the SRAM port is booked once for all."""
+        stream = step.m / step.rate
+        load_start, first = now, True
+        array_waits: Waits = [*waits, ("in_order", self.array.free_at)]
+        for load in step.loads:
+            if not first:
+                drained = self.release[self._next_buffer()]
+                load_waits: Waits = [("drain", drained), ("in_order", self.loader.free_at)]
+                load_start = max(t for _, t in load_waits)
+                array_waits.append(("drain", drained))
+            else:
+                load_waits = waits
+            loaded = load_start + load
+            self.loader.occupy(load_waits, load_start, loaded, loaded, pc)
+            self._loaded(loaded, step.rate, step.n)
+            array_waits.append(("weights", loaded))
+            start = max(t for _, t in array_waits)
+            self.array.occupy(array_waits, start, start + stream, start + stream, pc)
+            self._streamed(start + stream)
+            array_waits = [("in_order", self.array.free_at)]
+            first = False
+        natural = self.array.free_at
+        end = self.port.transfer(now, step.sram_bytes, natural - now)
+        if end > natural:
+            self.array.slow_to(end)
+            self._streamed(end)
+        return self.done
+
+    def _next_buffer(self) -> int:
+        return (self.current + 1) % self.buffers
+
+    def _loaded(self, end: float, rate: float, n: int) -> None:
+        self.current = self._next_buffer()
+        self.weights_ready = end
+        self.weight_rate = rate
+        self.n = n
+
+    def _streamed(self, end: float) -> float:
+        drained = end + self.drain_cycles
+        self.release[self.current] = max(self.release[self.current], drained)
+        self.done = max(self.done, drained)
+        return self.done
+
+
+class VpuUnit:
+    __slots__ = ("track", "port")
+
+    def __init__(self, track: Track, port: SramPort) -> None:
+        self.track = track
+        self.port = port
+
+    def ready(self, step: Step, waits: Waits) -> None:
+        waits.append(("in_order", self.track.free_at))
+
+    def run(self, step: Step, pc: int, now: float, waits: Waits) -> tuple[float, float]:
+        end = self.port.transfer(now, step.sram_bytes, step.cycles)
+        self.track.occupy(waits, now, now + step.cycles, end, pc)
+        return now, end
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]

@@ -1,0 +1,119 @@
+"""The Perfetto trace: valid Trace Event Format, and its tracks add up to the report."""
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from fabless.chip import ChipSpec
+from fabless.cyclesim import STALL_REASONS, simulate, trace_events, write_trace
+from fabless.errors import FablessError
+from fabless.isa import (
+    DmaLoad,
+    DmaStore,
+    Dtype,
+    MxuGemm,
+    MxuStore,
+    ProgramBuilder,
+    SemSignal,
+    SemWait,
+    VpuUnary,
+)
+
+
+def busy_program():
+    """Two cores, each: load, gemm on two MXUs, store, a VPU pass, write back."""
+    b = ProgramBuilder()
+    for core in range(2):
+        c = f"c{core}."
+        loaded, computed, stored = b.semaphore(), b.semaphore(), b.semaphore()
+        b.emit(c + "dma0", DmaLoad(hbm_addr=core << 24, sram_addr=0, rows=512, row_bytes=1024, hbm_stride=1024,
+                                   sram_stride=1024), SemSignal(sem=loaded, count=2))
+        for mxu in range(2):
+            b.emit(f"{c}mxu{mxu}", SemWait(sem=loaded),
+                   MxuGemm(x_addr=0, x_stride=1024, w_addr=0, w_stride=256, m=512, k=512, n=128,
+                           x_dtype=Dtype.BF16, w_dtype=Dtype.BF16, acc_row=0),
+                   MxuStore(acc_row=0, m=512, n=128, acc_dtype=Dtype.FP32, out_addr=(1 << 20) + mxu * 256,
+                            out_stride=512, out_dtype=Dtype.BF16),
+                   SemSignal(sem=computed))
+        b.emit(c + "vpu", SemWait(sem=computed, count=2),
+               VpuUnary(op="silu", dst_addr=2 << 20, dst_stride=512, dst_dtype=Dtype.BF16, src_addr=1 << 20,
+                        src_stride=512, src_dtype=Dtype.BF16, rows=512, cols=256),
+               SemSignal(sem=stored))
+        b.emit(c + "dma1", SemWait(sem=stored),
+               DmaStore(sram_addr=2 << 20, hbm_addr=(core << 24) + (1 << 22), rows=512, row_bytes=512,
+                        sram_stride=512, hbm_stride=512))
+    return b.build()
+
+
+def test_trace_is_trace_event_format_with_a_track_per_unit(fab1: ChipSpec, tmp_path: Path) -> None:
+    report = simulate(fab1, busy_program())
+    path = write_trace(report, tmp_path / "trace.json")
+    trace = json.loads(path.read_text())
+    assert set(trace) >= {"traceEvents", "displayTimeUnit"}
+    events = trace["traceEvents"]
+    processes = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert processes == {0: "core 0", 1: "core 1"}
+    threads = {(e["pid"], e["tid"]): e["args"]["name"] for e in events
+               if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert sorted(threads.values()) == sorted(u.name for u in report.units)
+    for event in events:
+        assert event["ph"] in ("M", "X")
+        assert isinstance(event["pid"], int) and isinstance(event["tid"], int)
+        if event["ph"] == "X":
+            assert (event["pid"], event["tid"]) in threads
+            assert event["cat"] in ("busy", "stall")
+            assert isinstance(event["name"], str) and event["name"]
+            assert math.isfinite(event["ts"]) and event["ts"] >= 0
+            assert math.isfinite(event["dur"]) and event["dur"] >= 0
+    # Complete events on one track never overlap.
+    spans = defaultdict(list)
+    for event in events:
+        if event["ph"] == "X":
+            spans[(event["pid"], event["tid"])].append((event["ts"], event["ts"] + event["dur"]))
+    for intervals in spans.values():
+        intervals.sort()
+        for (_, end), (start, _) in zip(intervals, intervals[1:], strict=False):
+            assert start >= end - 1e-9
+
+
+def test_trace_busy_and_stall_time_sum_to_the_report(fab1: ChipSpec) -> None:
+    report = simulate(fab1, busy_program())
+    trace = trace_events(report)
+    us_per_cycle = 1e6 / fab1.clock_hz
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"}
+    busy: dict[str, float] = defaultdict(float)
+    stalls: dict[tuple[str, str], float] = defaultdict(float)
+    for event in trace["traceEvents"]:
+        if event["ph"] != "X":
+            continue
+        track = names[(event["pid"], event["tid"])]
+        if event["cat"] == "busy":
+            busy[track] += event["dur"] / us_per_cycle
+        else:
+            stalls[(track, event["name"].removeprefix("stall: "))] += event["dur"] / us_per_cycle
+    for unit in report.units:
+        assert busy[unit.name] == pytest.approx(unit.busy_cycles, rel=1e-9)
+        for reason in STALL_REASONS:
+            assert stalls[(unit.name, reason)] == pytest.approx(unit.stall_cycles[reason], rel=1e-9, abs=1e-6)
+        assert unit.busy_cycles + unit.stalled_cycles + unit.idle_cycles == pytest.approx(report.cycles)
+    assert trace["otherData"]["cycles"] == report.cycles
+
+
+def test_every_instruction_appears_in_the_trace(fab1: ChipSpec) -> None:
+    program = busy_program()
+    report = simulate(fab1, program)
+    trace = trace_events(report)
+    mnemonics = {e["name"] for e in trace["traceEvents"] if e.get("cat") == "busy"}
+    assert mnemonics == {"dma.load", "dma.store", "mxu.gemm", "mxu.store", "vpu.unary"}
+
+
+def test_no_trace_without_a_timeline_and_no_half_written_file(fab1: ChipSpec, tmp_path: Path) -> None:
+    report = simulate(fab1, busy_program(), record=False)
+    with pytest.raises(FablessError, match="record=True"):
+        write_trace(report, tmp_path / "trace.json")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FablessError, match="does not exist"):
+        write_trace(simulate(fab1, busy_program()), tmp_path / "missing" / "trace.json")
