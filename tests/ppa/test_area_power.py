@@ -4,7 +4,16 @@ import pytest
 
 from fabless.chip import load_chip
 from fabless.errors import FablessError
-from fabless.ppa import Blocks, Utilisation, blocks_from_chip, die_area, load_ppa_data, power_at, tdp_estimate
+from fabless.ppa import (
+    Blocks,
+    Utilisation,
+    blocks_from_chip,
+    die_area,
+    load_ppa_data,
+    power_at,
+    serving_utilisation,
+    tdp_estimate,
+)
 
 _MBIT_PER_MIB = 8 * 2**20 / 1e6
 
@@ -94,3 +103,13 @@ def test_unknown_process_node_is_a_one_line_error_naming_the_fix():
     with pytest.raises(FablessError, match=r"^process node N1 has no logic_mtr_per_mm2 data \(known: .*N3.*\): "
                                            r"add it with --set logic_mtr_per_mm2.N1="):
         die_area(blocks_from_chip(chip), load_ppa_data().area)
+
+
+def test_serving_power_follows_the_perf_models_utilisation():
+    data = load_ppa_data(["full_load.sram=0.5", "full_load.vector=0.2"])
+    use = serving_utilisation("bf16", 0.4, 1.3, data.power)
+    assert (use.matrix, use.sram, use.vector, use.memory, use.links) == pytest.approx((0.4, 0.2, 0.08, 1.0, 0.0))
+    blocks = small_chip()
+    area = die_area(blocks, data.area)
+    idle = power_at(blocks, area, data.power, serving_utilisation("bf16", 0.0, 0.0, data.power))
+    assert idle.total_w == pytest.approx(idle.leakage_w)

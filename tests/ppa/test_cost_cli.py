@@ -99,6 +99,8 @@ def test_tco_prices_tokens_and_break_even_and_follows_overrides(tmp_path):
     assert rent["usd_per_mtoken"] == pytest.approx(2.99 * rent["chips"] / (rent["tokens_per_s"] * 3600) * 1e6)
     assert rows[("fab1", "build")]["break_even_volume"] is None
     assert rent["break_even_volume"] > 0
+    decode = report["build_decode_power_w"]
+    assert 0 < decode["total"] < json.loads(fabless("cost", "--chip", "fab1", "--json").stdout)["tdp_w"]["total"]
     dearer = json.loads(fabless(*args, "--set", "usd_per_kwh=0.16").stdout)
     before, after = rows[("h100", "buy")]["usd_per_chip_hour"], dearer["rows"][1]["usd_per_chip_hour"]
     assert after["power_usd"] == pytest.approx(2 * before["power_usd"])

@@ -143,3 +143,8 @@ def _print_tco(study: TcoStudy) -> None:
                       "-" if row.capex_usd is None else f"{row.capex_usd:,.0f}",
                       f"{row.chip_hour.total_usd:,.2f}", f"{row.usd_per_mtoken:,.3f}", even)
     console.print(table)
+    use, power = study.decode_use, study.decode_power
+    console.print(f"{study.build.chip.name} decode step at mean context: matrix {use.matrix:.0%} and HBM "
+                  f"{use.memory:.0%} of peak -> {power.total_w:,.0f} W modelled; {study.build.tdp.total_w:,.0f} W "
+                  f"at full load; electricity is charged on each chip's described TDP "
+                  f"({study.build.chip.tdp_w:,.0f} W for {study.build.chip.name})")

@@ -8,7 +8,14 @@ and dollars, and `cost_study` / `tco_study` wire them together for the CLI.
 from fabless.ppa.area import AreaBreakdown, check_reticle_limit, die_area
 from fabless.ppa.blocks import Blocks, blocks_from_chip
 from fabless.ppa.data import PpaData, data_leaves, load_ppa_data, per_node
-from fabless.ppa.power import PowerBreakdown, Utilisation, full_load, power_at, tdp_estimate
+from fabless.ppa.power import (
+    PowerBreakdown,
+    Utilisation,
+    full_load,
+    power_at,
+    serving_utilisation,
+    tdp_estimate,
+)
 from fabless.ppa.programme import ProgrammeCost, programme_cost
 from fabless.ppa.report import CostStudy, TcoStudy, Workload, cost_study, tco_study
 from fabless.ppa.tco import (
@@ -39,6 +46,7 @@ __all__ = [
     "PowerBreakdown",
     "power_at",
     "full_load",
+    "serving_utilisation",
     "tdp_estimate",
     # unit and programme cost
     "gross_dies_per_wafer",

@@ -81,6 +81,17 @@ def power_at(blocks: Blocks, area: AreaBreakdown, data: PowerData, use: Utilisat
     )
 
 
+def serving_utilisation(dtype: str, matrix: float, memory: float, data: PowerData) -> Utilisation:
+    """A serving step's utilisation from the performance model's matrix and HBM figures.
+
+    SRAM and vector traffic follow the matrix work in their full-load proportions; the
+    links are left idle, as the performance model times one chip's step.
+    """
+    busy = min(max(matrix, 0.0), 1.0)
+    return Utilisation(dtype=dtype, matrix=busy, vector=data.full_load["vector"] * busy,
+                       sram=data.full_load["sram"] * busy, memory=min(max(memory, 0.0), 1.0), links=0.0)
+
+
 def full_load(data: PowerData, dtype: str) -> Utilisation:
     """The TDP workload's utilisations from the data file, in `dtype`."""
     return Utilisation(dtype=dtype, **data.full_load)

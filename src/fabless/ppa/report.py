@@ -5,11 +5,11 @@ from dataclasses import asdict, dataclass
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model import ModelConfig, Precision
-from fabless.perf import estimate_serving
+from fabless.perf import decode_time, estimate_serving
 from fabless.ppa.area import AreaBreakdown, die_area
 from fabless.ppa.blocks import Blocks, blocks_from_chip
 from fabless.ppa.data import PpaData
-from fabless.ppa.power import PowerBreakdown, tdp_estimate
+from fabless.ppa.power import PowerBreakdown, Utilisation, power_at, serving_utilisation, tdp_estimate
 from fabless.ppa.programme import ProgrammeCost, programme_cost
 from fabless.ppa.tco import TcoRow, break_even_volume, build_row, market_rows
 from fabless.ppa.yield_cost import UnitCost, unit_cost
@@ -76,6 +76,8 @@ class TcoStudy:
 
     workload: Workload
     build: CostStudy
+    decode_use: Utilisation
+    decode_power: PowerBreakdown
     rows: tuple[TcoRow, ...]
 
     def to_dict(self) -> dict[str, object]:
@@ -87,6 +89,8 @@ class TcoStudy:
             "output_len": self.workload.output_len,
             "build": self.build.chip.name,
             "volume": self.build.unit.volume,
+            "build_decode_utilisation": asdict(self.decode_use),
+            "build_decode_power_w": {**self.decode_power.blocks_w(), "total": self.decode_power.total_w},
             "rows": [
                 {"chip": row.chip, "option": row.option, "chips": row.chips, "tokens_per_s": row.tokens_per_s,
                  "usd_per_chip_hour": asdict(row.chip_hour) | {"total": row.chip_hour.total_usd},
@@ -113,7 +117,12 @@ def tco_study(build_chip: ChipSpec, rivals: list[ChipSpec], workload: Workload, 
             )
             rows.append(TcoRow(chip=row.chip, option=row.option, chips=row.chips, tokens_per_s=row.tokens_per_s,
                                chip_hour=row.chip_hour, capex_usd=row.capex_usd, break_even_volume=volume_needed))
-    return TcoStudy(workload=workload, build=build, rows=tuple(rows))
+    step = decode_time(build_chip, workload.config, workload.precision, workload.batch,
+                       workload.input_len + workload.output_len // 2)
+    use = serving_utilisation(workload.precision.matmul_dtype, step.mxu_utilization, step.hbm_utilization,
+                              data.power)
+    return TcoStudy(workload=workload, build=build, decode_use=use,
+                    decode_power=power_at(build.blocks, build.area, data.power, use), rows=tuple(rows))
 
 
 def _serve(chip: ChipSpec, workload: Workload):  # noqa: ANN202 - perf's ServingEstimate
