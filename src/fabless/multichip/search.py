@@ -57,7 +57,8 @@ def evaluate_plan(
 
     def tpot(batch: int) -> float:
         prompts = round(batch * input_tokens / output_tokens)
-        return mixed_step_s(timer, prompts, batch, context)
+        chunks = max(1, round(prompts / input_tokens)) if prompts else 0
+        return mixed_step_s(timer, prompts, chunks, batch, context)
 
     if tpot(1) > slo_tpot_s:
         return None
@@ -67,7 +68,7 @@ def evaluate_plan(
         low, high = (middle, high) if tpot(middle) <= slo_tpot_s else (low, middle - 1)
     step = tpot(low)
     return PlanChoice(
-        plan=plan, memory=memory, batch=low, tpot_s=step, ttft_s=timer.prefill_s(input_tokens),
+        plan=plan, memory=memory, batch=low, tpot_s=step, ttft_s=timer.prefill_s(input_tokens, input_tokens),
         output_tokens_per_s=plan.dp * low / step,
     )
 

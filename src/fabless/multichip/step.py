@@ -55,10 +55,11 @@ class ShardedStepTimer:
         self.network = network_for(self.chip, self.plan.chips_per_replica)
         self.stage = stage_config(self.config, self.plan.tp, self.plan.pp, self.plan.ep)
 
-    def prefill_s(self, tokens: int) -> float:
+    def prefill_s(self, tokens: int, seq: int) -> float:
         pp = self.plan.pp
         micro = max(1, math.ceil(tokens / pp))
-        compute = prefill_time(self.chip, self.stage, self.precision, 1, micro).time_s
+        seq = max(1, min(seq, micro, self.config.max_positions))
+        compute = prefill_time(self.chip, self.stage, self.precision, math.ceil(micro / seq), seq).time_s
         stage = self._combine(compute, self.stage_comm_s(micro))
         return (2 * pp - 1) * stage + (pp - 1) * self._send_s(micro)
 

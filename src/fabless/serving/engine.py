@@ -137,7 +137,7 @@ class _Engine:
             self._unjam()
             return
         context = round(self.context_base / batch) + step if batch else 0
-        dt = mixed_step_s(self.timer, sum(chunk for _, chunk in work), batch, context)
+        dt = mixed_step_s(self.timer, sum(chunk for _, chunk in work), len(work), batch, context)
         self.now += dt
         self.step = step
         self.busy_s += dt

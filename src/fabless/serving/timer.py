@@ -13,8 +13,8 @@ from typing import Protocol
 
 
 class StepTimer(Protocol):
-    def prefill_s(self, tokens: int) -> float:
-        """One step that processes `tokens` prompt tokens (of any number of sequences)."""
+    def prefill_s(self, tokens: int, seq: int) -> float:
+        """One step that processes `tokens` prompt tokens, in chunks of about `seq` tokens per sequence."""
         ...
 
     def decode_s(self, batch: int, context: int) -> float:
@@ -22,8 +22,8 @@ class StepTimer(Protocol):
         ...
 
 
-def mixed_step_s(timer: StepTimer, prefill_tokens: int, batch: int, context: int) -> float:
-    """A step with both prompt chunks and decodes.
+def mixed_step_s(timer: StepTimer, prefill_tokens: int, chunks: int, batch: int, context: int) -> float:
+    """A step with `chunks` prompt chunks of `prefill_tokens` in all, and `batch` decodes.
 
     Every token of the step goes through the same weight matrices, so the step costs at
     least a prefill of all its tokens; the decodes also read their KV cache, so it costs
@@ -32,7 +32,9 @@ def mixed_step_s(timer: StepTimer, prefill_tokens: int, batch: int, context: int
     """
     if prefill_tokens == 0:
         return timer.decode_s(batch, context) if batch else 0.0
-    step = timer.prefill_s(prefill_tokens + batch)
+    # Each decode counts as a one-token chunk in the prefill's matmuls.
+    tokens = prefill_tokens + batch
+    step = timer.prefill_s(tokens, math.ceil(tokens / (chunks + batch)))
     return max(step, timer.decode_s(batch, context)) if batch else step
 
 
@@ -45,7 +47,7 @@ class AffineStepTimer:
     per_sequence_s: float = 0.0
     per_context_token_s: float = 0.0
 
-    def prefill_s(self, tokens: int) -> float:
+    def prefill_s(self, tokens: int, seq: int) -> float:
         return self.fixed_s + self.per_prefill_token_s * tokens
 
     def decode_s(self, batch: int, context: int) -> float:
@@ -54,7 +56,7 @@ class AffineStepTimer:
 
 @dataclass
 class MemoStepTimer:
-    """Memoises a slow timer on (batch, bucketed context) and bucketed prompt tokens.
+    """Memoises a slow timer on (batch, bucketed context) and bucketed prompt tokens and chunks.
 
     Contexts and token counts are rounded up to a bucket that is 1/`buckets_per_octave`
     of their power of two (at least `min_bucket`), so a bucket is within ~1/8 of the true
@@ -64,14 +66,14 @@ class MemoStepTimer:
     timer: StepTimer
     buckets_per_octave: int = 8
     min_bucket: int = 16
-    _prefill: dict[int, float] = field(default_factory=dict, repr=False)
+    _prefill: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
     _decode: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
 
-    def prefill_s(self, tokens: int) -> float:
-        key = self.bucket(tokens)
+    def prefill_s(self, tokens: int, seq: int) -> float:
+        key = (self.bucket(tokens), self.bucket(seq))
         time = self._prefill.get(key)
         if time is None:
-            time = self._prefill[key] = self.timer.prefill_s(key)
+            time = self._prefill[key] = self.timer.prefill_s(key[0], min(key))
         return time
 
     def decode_s(self, batch: int, context: int) -> float:
