@@ -88,7 +88,7 @@ def test_cost_plot_is_written_whole(tmp_path):
 
 
 def test_tco_prices_tokens_and_break_even_and_follows_overrides(tmp_path):
-    args = ("tco", "--model", "llama-3-70b", "--chips", "fab1,h100,tpu-v6e", "--weights", "fp8", "--json")
+    args = ("tco", "--model", "llama-3-70b", "--chips", "fab1,h100,tpu-v6e,tpu7x", "--weights", "fp8", "--json")
     result = fabless(*args)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -98,6 +98,7 @@ def test_tco_prices_tokens_and_break_even_and_follows_overrides(tmp_path):
     assert rent["usd_per_chip_hour"]["total"] == 2.99  # the preset's rental price
     assert rent["usd_per_mtoken"] == pytest.approx(2.99 * rent["chips"] / (rent["tokens_per_s"] * 3600) * 1e6)
     assert rows[("fab1", "build")]["break_even_volume"] is None
+    assert report["unpriced"] == ["tpu7x"]
     assert rent["break_even_volume"] > 0
     decode = report["build_decode_power_w"]
     assert 0 < decode["total"] < json.loads(fabless("cost", "--chip", "fab1", "--json").stdout)["tdp_w"]["total"]

@@ -79,3 +79,12 @@ def test_nre_per_unit_is_programme_over_volume():
 def test_zero_volume_is_a_one_line_error():
     with pytest.raises(FablessError, match=r"^volume must be at least 1 chip \(got 0\)"):
         cost_study(load_chip("fab1"), load_ppa_data(), 0)
+
+
+def test_unit_cost_falls_with_volume_as_nre_spreads():
+    study = cost_study(load_chip("fab1"), load_ppa_data(), 100_000)
+    points = study.volume_points()
+    assert points == [10_000, 100_000, 1_000_000]
+    costs = [study.unit_cost_at(volume) for volume in points]
+    assert costs[0] > costs[1] > costs[2] > study.unit.manufacturing_usd
+    assert costs[1] == pytest.approx(study.unit.total_usd)

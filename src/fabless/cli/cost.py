@@ -113,6 +113,13 @@ def _print_cost(study: CostStudy) -> None:
                       right[0], "" if right[1] is None else f"{right[1]:,.0f}")
     console.print(money)
 
+    curve = Table(title="Unit cost vs volume (NRE amortised)")
+    curve.add_column("chips built", justify="right")
+    curve.add_column("USD/chip", justify="right")
+    for volume in study.volume_points():
+        curve.add_row(f"{volume:,}", f"{study.unit_cost_at(volume):,.0f}")
+    console.print(curve)
+
     power = Table(title=f"TDP at full load ({study.tdp_dtype})")
     power.add_column("consumer")
     power.add_column("W", justify="right")
@@ -148,3 +155,5 @@ def _print_tco(study: TcoStudy) -> None:
                   f"{use.memory:.0%} of peak -> {power.total_w:,.0f} W modelled; {study.build.tdp.total_w:,.0f} W "
                   f"at full load; electricity is charged on each chip's described TDP "
                   f"({study.build.chip.tdp_w:,.0f} W for {study.build.chip.name})")
+    if study.unpriced:
+        console.print(f"no purchase or rental price in the description of: {', '.join(study.unpriced)}")

@@ -27,6 +27,16 @@ class CostStudy:
     unit: UnitCost
     programme: ProgrammeCost
 
+    def unit_cost_at(self, volume: int) -> float:
+        """Unit cost at another volume: the same manufacturing cost, the NRE spread over `volume`."""
+        if volume < 1:
+            raise FablessError(f"volume must be at least 1 chip (got {volume})")
+        return self.unit.manufacturing_usd + self.programme.total_usd / volume
+
+    def volume_points(self) -> list[int]:
+        """A decade either side of the study's volume, for a unit-cost-versus-volume view."""
+        return sorted({max(1, self.unit.volume // 10), self.unit.volume, self.unit.volume * 10})
+
     def to_dict(self) -> dict[str, object]:
         return {
             "chip": self.chip.name,
@@ -43,6 +53,7 @@ class CostStudy:
             "unit_cost_usd": {**self.unit.parts_usd(), "manufacturing": self.unit.manufacturing_usd,
                               "total": self.unit.total_usd},
             "programme_cost_usd": {**self.programme.parts_usd(), "total": self.programme.total_usd},
+            "unit_cost_vs_volume_usd": {str(v): self.unit_cost_at(v) for v in self.volume_points()},
         }
 
 
@@ -79,6 +90,8 @@ class TcoStudy:
     decode_use: Utilisation
     decode_power: PowerBreakdown
     rows: tuple[TcoRow, ...]
+    unpriced: tuple[str, ...]
+    """Rivals whose descriptions give neither a purchase nor a rental price."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -98,6 +111,7 @@ class TcoStudy:
                  "break_even_volume": row.break_even_volume}
                 for row in self.rows
             ],
+            "unpriced": list(self.unpriced),
         }
 
 
@@ -108,6 +122,7 @@ def tco_study(build_chip: ChipSpec, rivals: list[ChipSpec], workload: Workload, 
     own = _serve(build_chip, workload)
     own_row = build_row(build_chip, own.chips, own.tokens_per_s, build.unit.total_usd, data.tco)
     rows = [own_row]
+    unpriced = tuple(rival.name for rival in rivals if rival.price_usd is None and rival.rental_usd_per_hour is None)
     for rival in rivals:
         served = _serve(rival, workload)
         for row in market_rows(rival, served.chips, served.tokens_per_s, data.tco):
@@ -122,7 +137,8 @@ def tco_study(build_chip: ChipSpec, rivals: list[ChipSpec], workload: Workload, 
     use = serving_utilisation(workload.precision.matmul_dtype, step.mxu_utilization, step.hbm_utilization,
                               data.power)
     return TcoStudy(workload=workload, build=build, decode_use=use,
-                    decode_power=power_at(build.blocks, build.area, data.power, use), rows=tuple(rows))
+                    decode_power=power_at(build.blocks, build.area, data.power, use), rows=tuple(rows),
+                    unpriced=unpriced)
 
 
 def _serve(chip: ChipSpec, workload: Workload):  # noqa: ANN202 - perf's ServingEstimate
