@@ -71,8 +71,9 @@ def decode_program(data: bytes, origin: str = "program") -> Program:
         code = []
         for index in range(size):
             at = reader.offset
+            word = reader.take(WORD_BYTES)
             try:
-                code.append(decode(reader.take(WORD_BYTES)))
+                code.append(decode(word))
             except FablessError as error:
                 raise FablessError(f"{origin}: {name}[{index}] at byte {at}: {error}") from None
         streams[name] = tuple(code)
