@@ -90,13 +90,14 @@ def _print_cost(study: CostStudy) -> None:
     table.add_row("described die", f"{study.chip.die_area_mm2:,.1f} x {study.chip.dies}")
     console.print(table)
 
-    dies = Table(title="Dies and yield")
-    for column in ("die", "node", "mm2", "gross/wafer", "yield", "good/wafer", "wafer USD", "USD/good die"):
+    dies = Table(title=f"Dies and yield ({unit.dies[0].yield_model} yield model)")
+    for column in ("die", "node", "mm2", "gross/wafer", "D0/cm2", "yield", "good/wafer", "wafer USD",
+                   "USD/good die"):
         dies.add_column(column, justify="left" if column in ("die", "node") else "right")
     for die in unit.dies:
         dies.add_row(die.kind, die.node, f"{die.area_mm2:,.1f}", f"{die.gross_per_wafer:,}",
-                     f"{die.yield_fraction:.1%}", f"{die.good_per_wafer:,.1f}", f"{die.wafer_usd:,.0f}",
-                     f"{die.usd_per_good_die:,.0f}")
+                     f"{die.defects_per_cm2:g}", f"{die.yield_fraction:.1%}", f"{die.good_per_wafer:,.1f}",
+                     f"{die.wafer_usd:,.0f}", f"{die.usd_per_good_die:,.0f}")
     console.print(dies)
 
     money = Table(title="Unit cost and programme cost (USD)")

@@ -5,7 +5,7 @@ from dataclasses import asdict, dataclass
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model import ModelConfig, Precision
-from fabless.perf import decode_time, estimate_serving
+from fabless.perf import ServingEstimate, decode_time, estimate_serving
 from fabless.ppa.area import AreaBreakdown, die_area
 from fabless.ppa.blocks import Blocks, blocks_from_chip
 from fabless.ppa.data import PpaData
@@ -141,7 +141,7 @@ def tco_study(build_chip: ChipSpec, rivals: list[ChipSpec], workload: Workload, 
                     unpriced=unpriced)
 
 
-def _serve(chip: ChipSpec, workload: Workload):  # noqa: ANN202 - perf's ServingEstimate
+def _serve(chip: ChipSpec, workload: Workload) -> ServingEstimate:
     estimate = estimate_serving(chip, workload.config, workload.precision, workload.batch,
                                 workload.input_len, workload.output_len)
     if not estimate.fits:

@@ -58,6 +58,8 @@ class DieCost:
     count: int
     area_mm2: float
     gross_per_wafer: int
+    defects_per_cm2: float
+    yield_model: str
     yield_fraction: float
     wafer_usd: float
     usd_per_good_die: float
@@ -100,12 +102,14 @@ def die_cost(kind: str, node: str, count: int, area_mm2: float, data: CostData) 
     gross = gross_dies_per_wafer(area_mm2, data.wafer_diameter_mm, data.edge_exclusion_mm, data.scribe_mm)
     if gross == 0:
         raise FablessError(f"a {area_mm2:,.0f} mm2 die does not fit on a {data.wafer_diameter_mm:g} mm wafer")
-    yield_fraction = die_yield(area_mm2, per_node(data.defect_density_per_cm2, node, "defect_density_per_cm2"),
-                               data.yield_model, data.clustering_alpha)
+    defects = per_node(data.defect_density_per_cm2, node, "defect_density_per_cm2")
+    yield_fraction = die_yield(area_mm2, defects, data.yield_model, data.clustering_alpha)
+    clustered = data.yield_model == "negative_binomial"
+    model = data.yield_model + (f" (alpha {data.clustering_alpha:g})" if clustered else "")
     wafer_usd = per_node(data.wafer_price_usd, node, "wafer_price_usd")
     return DieCost(
         kind=kind, node=node, count=count, area_mm2=area_mm2, gross_per_wafer=gross,
-        yield_fraction=yield_fraction, wafer_usd=wafer_usd,
+        defects_per_cm2=defects, yield_model=model, yield_fraction=yield_fraction, wafer_usd=wafer_usd,
         usd_per_good_die=wafer_usd / (gross * yield_fraction) + data.wafer_sort_usd_per_die,
     )
 
