@@ -49,6 +49,19 @@ class Track:
         self.free_at = natural_end
         self.slow_to(end)
 
+    def stall(self, reason: str, start: float, end: float) -> None:
+        """Charge [start, end) to `reason`; the fast path of `occupy` for one known wait."""
+        self.stalls[reason] += end - start
+        if self.events is not None:
+            self.events.append((start, end, reason))
+
+    def run(self, start: float, end: float, pc: int) -> None:
+        """Busy with instruction `pc` over [start, end), right after the last stall or run."""
+        self.busy += end - start
+        if self.events is not None:
+            self.events.append((start, end, pc))
+        self.free_at = end
+
     def slow_to(self, end: float) -> None:
         """The instruction that ran last lasts until `end`: the SRAM port held it back."""
         if end > self.free_at:

@@ -116,29 +116,40 @@ class MxuUnit:
     def _gemm(self, step: Step, pc: int, now: float, waits: Waits) -> float:
         """`mxu.ldw` + `mxu.matmul` per chunk of `rows` of k; the SRAM port is booked once for all."""
         stream = step.m / step.rate
-        load_start, first = now, True
-        array_waits: Waits = [*waits, ("in_order", self.array.free_at)]
-        for load in step.loads:
-            if not first:
-                drained = self.release[self._next_buffer()]
-                load_waits: Waits = [("drain", drained), ("in_order", self.loader.free_at)]
-                load_start = max(t for _, t in load_waits)
-                array_waits.append(("drain", drained))
-            else:
-                load_waits = waits
-            loaded = load_start + load
-            self.loader.occupy(load_waits, load_start, loaded, loaded, pc)
-            self._loaded(loaded, step.rate, step.n)
-            array_waits.append(("weights", loaded))
-            start = max(t for _, t in array_waits)
-            self.array.occupy(array_waits, start, start + stream, start + stream, pc)
-            self._streamed(start + stream)
-            array_waits = [("in_order", self.array.free_at)]
-            first = False
-        natural = self.array.free_at
+        loader, array, release = self.loader, self.array, self.release
+        first = now + step.loads[0]
+        loader.occupy(waits, now, first, first, pc)
+        self._loaded(first, step.rate, step.n)
+        array_waits = [*waits, ("in_order", array.free_at), ("weights", first)]
+        start = max(t for _, t in array_waits)
+        array.occupy(array_waits, start, start + stream, start + stream, pc)
+        self._streamed(start + stream)
+        # Later chunks, inlined for speed: each load waits for the buffer it overwrites to
+        # drain, each stream for its load (and for the previous stream, long done by then).
+        for load in step.loads[1:]:
+            buffer = (self.current + 1) % self.buffers
+            drained = release[buffer]
+            free = loader.free_at
+            if drained > free:
+                loader.stall("drain", free, drained)
+                free = drained
+            loaded = free + load
+            loader.run(free, loaded, pc)
+            self.current = buffer
+            self.weights_ready = loaded
+            cursor = array.free_at
+            if drained > cursor:
+                array.stall("drain", cursor, drained)
+                cursor = drained
+            if loaded > cursor:
+                array.stall("weights", cursor, loaded)
+                cursor = loaded
+            array.run(cursor, cursor + stream, pc)
+            self._streamed(cursor + stream)
+        natural = array.free_at
         end = self.port.transfer(now, step.sram_bytes, natural - now)
         if end > natural:
-            self.array.slow_to(end)
+            array.slow_to(end)
             self._streamed(end)
         return self.done
 
