@@ -1,1 +1,264 @@
-"""`fabless serve` commands (being built)."""
+"""`fabless serve` and `fabless plan`: a model served on many chips, under traffic and SLOs."""
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fabless.chip import load_chip
+from fabless.chip.spec import GIB, ChipSpec
+from fabless.cli import options
+from fabless.cli.app import app
+from fabless.errors import FablessError
+from fabless.model import Precision, load_model_config
+from fabless.model.config import ModelConfig
+from fabless.multichip import (
+    ParallelPlan,
+    PlanChoice,
+    ShardedStepTimer,
+    chip_memory,
+    kv_transfer_time,
+    search_plans,
+)
+from fabless.serving import (
+    GOODPUT_FRACTION,
+    Deployment,
+    Disaggregation,
+    EngineConfig,
+    Request,
+    ServingMetrics,
+    Slo,
+    latency_curve,
+    load_trace,
+    max_rate,
+    poisson_requests,
+    simulate,
+)
+
+NO_SLO_TPOT_S = 3600.0
+"""Plan choice without a TPOT SLO: any step time is acceptable, so throughput decides."""
+
+
+@app.command("serve")
+def serve(
+    model: str = options.MODEL,
+    chip: str = options.CHIP,
+    chips: int = typer.Option(8, "--chips", min=1, help="Chips in the deployment."),
+    rate: str = typer.Option("auto", "--rate", help="Requests per second, or auto: the highest rate meeting the SLOs."),
+    requests: int = typer.Option(2000, "--requests", min=1, help="Requests to simulate (Poisson arrivals)."),
+    input_len: int = typer.Option(2048, "--input", min=1, help="Mean prompt tokens per request."),
+    output_len: int = typer.Option(256, "--output", min=1, help="Mean generated tokens per request."),
+    spread: float = typer.Option(0.0, "--length-spread", help="Lengths uniform within mean x (1 +- spread)."),
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="CSV or JSONL of arrival_s, input_tokens, output_tokens.")
+    ] = None,
+    slo_ttft: float = typer.Option(2.0, "--slo-ttft", help="TTFT SLO in seconds."),
+    slo_tpot: float = typer.Option(0.05, "--slo-tpot", help="TPOT SLO in seconds."),
+    weights: str = typer.Option("fp8", "--weights", help="Weight dtype: bf16, fp8, int8 or int4."),
+    tp: int | None = typer.Option(None, "--tp", min=1, help="Tensor-parallel degree (default: searched)."),
+    pp: int = typer.Option(1, "--pp", min=1, help="Pipeline stages, with --tp."),
+    ep: int = typer.Option(1, "--ep", min=1, help="Expert-parallel degree inside the TP group, with --tp."),
+    prefill_chips: int = typer.Option(0, "--prefill-chips", min=0, help="Chips of a separate prefill pool (0: none)."),
+    max_batch: int = typer.Option(256, "--max-batch", min=1, help="Sequences per replica at once."),
+    step_tokens: int = typer.Option(4096, "--step-tokens", min=1, help="Token budget per engine step."),
+    block_tokens: int = typer.Option(16, "--block-tokens", min=1, help="Tokens per KV-cache block."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the arrival process."),
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a latency-throughput curve (PNG).")] = None,
+    as_json: bool = options.JSON,
+) -> None:
+    """Simulate serving: continuous batching, paged KV cache, TTFT/TPOT percentiles and goodput."""
+    spec = load_chip(chip)
+    config = load_model_config(model)
+    precision = Precision.from_options(weights)
+    slo = Slo(ttft_s=slo_ttft, tpot_s=slo_tpot)
+    if prefill_chips >= chips:
+        raise FablessError(f"--prefill-chips {prefill_chips} leaves no chips to decode: use fewer than --chips {chips}")
+    decode_chips = chips - prefill_chips
+    plan = _plan(spec, config, precision, decode_chips, tp, pp, ep, input_len, output_len, slo_tpot, max_batch,
+                 step_tokens)
+    deployment = _deployment(spec, config, precision, plan, chips, prefill_chips, max_batch, step_tokens,
+                             block_tokens)
+    traced = load_trace(trace) if trace is not None else None
+    if traced is not None and rate != "auto":
+        raise FablessError("--trace sets the arrivals: drop --rate, or drop --trace to use Poisson arrivals")
+
+    def workload(per_s: float) -> Sequence[Request]:
+        return poisson_requests(per_s, requests, input_len, output_len, seed, spread)
+
+    if traced is not None:
+        offered = len(traced) / max(traced[-1].arrival_s - traced[0].arrival_s, 1e-9)
+        metrics = simulate(traced, deployment, slo).metrics
+        rule = "trace"
+    elif rate == "auto":
+        point = max_rate(workload, deployment, slo)
+        offered, metrics = point.rate_per_s, point.metrics
+        rule = f"highest rate with >= {GOODPUT_FRACTION:.0%} of requests meeting both SLOs"
+    else:
+        offered = _rate(rate)
+        metrics = simulate(workload(offered), deployment, slo).metrics
+        rule = "fixed rate"
+    if plot is not None:
+        if traced is not None:
+            raise FablessError("--plot sweeps Poisson rates: drop --trace to plot a latency-throughput curve")
+        _plot_curve(plot, workload, deployment, slo, offered)
+    record = {"chip": spec.name, "model": config.name, "chips": chips, "plan": plan.describe(),
+              "prefill_chips": prefill_chips, "rate_per_s": offered, "rate_rule": rule,
+              "slo_ttft_s": slo_ttft, "slo_tpot_s": slo_tpot, **metrics.as_dict()}
+    if as_json:
+        print(json.dumps(record, indent=2))
+        return
+    _print_metrics(spec, config, record, metrics)
+
+
+@app.command("plan")
+def plan_command(
+    model: str = options.MODEL,
+    chip: str = options.CHIP,
+    slo_tpot: float = typer.Option(0.05, "--slo-tpot", help="TPOT SLO in seconds."),
+    slo_ttft: float | None = typer.Option(None, "--slo-ttft", help="Optional TTFT SLO for one idle prefill."),
+    input_len: int = typer.Option(2048, "--input", min=1, help="Prompt tokens per request."),
+    output_len: int = typer.Option(256, "--output", min=1, help="Generated tokens per request."),
+    weights: str = typer.Option("fp8", "--weights", help="Weight dtype: bf16, fp8, int8 or int4."),
+    max_chips: int = typer.Option(4096, "--max-chips", min=1, help="Largest chip count to try."),
+    max_batch: int = typer.Option(1024, "--max-batch", min=1, help="Sequences per replica at most."),
+    top: int = typer.Option(5, "--top", min=1, help="Plans to list."),
+    as_json: bool = options.JSON,
+) -> None:
+    """The fewest chips, and the best parallelism plan on them, that meet a TPOT SLO."""
+    spec = load_chip(chip)
+    config = load_model_config(model)
+    precision = Precision.from_options(weights)
+    counts = [1 << i for i in range(max_chips.bit_length()) if 1 << i <= max_chips]
+    choices = search_plans(spec, config, precision, input_len, output_len, slo_tpot, counts, max_batch,
+                           slo_ttft_s=slo_ttft)[:top]
+    records = [_choice_record(c) for c in choices]
+    if as_json:
+        print(json.dumps({"chip": spec.name, "model": config.name, "slo_tpot_s": slo_tpot, "plans": records},
+                         indent=2))
+        return
+    chips = choices[0].plan.chips
+    table = Table(title=f"{config.name} on {chips} x {spec.display_name}, TPOT <= {slo_tpot * 1e3:g} ms")
+    for column in ("plan", "batch/replica", "TPOT ms", "TTFT ms", "tokens/s", "tokens/s/chip", "weights GiB/chip",
+                   "KV tokens/replica"):
+        table.add_column(column, justify="left" if column == "plan" else "right")
+    for c in choices:
+        table.add_row(c.plan.describe(), str(c.batch), f"{c.tpot_s * 1e3:.1f}", f"{c.ttft_s * 1e3:.0f}",
+                      f"{c.output_tokens_per_s:,.0f}", f"{c.tokens_per_s_per_chip:,.0f}",
+                      f"{c.memory.weight_bytes / GIB:.1f}", f"{c.memory.kv_capacity_tokens:,}")
+    Console().print(table)
+
+
+def _plan(
+    spec: ChipSpec, config: ModelConfig, precision: Precision, chips: int, tp: int | None, pp: int, ep: int,
+    input_len: int, output_len: int, slo_tpot: float, max_batch: int, step_tokens: int,
+) -> ParallelPlan:
+    if tp is None:
+        return search_plans(spec, config, precision, input_len, output_len, slo_tpot, [chips], max_batch,
+                            step_tokens)[0].plan
+    if chips % (tp * pp):
+        raise FablessError(f"--tp {tp} x --pp {pp} does not divide {chips} chips: pick degrees whose product does")
+    return ParallelPlan(tp=tp, pp=pp, dp=chips // (tp * pp), ep=ep)
+
+
+def _deployment(
+    spec: ChipSpec, config: ModelConfig, precision: Precision, plan: ParallelPlan, chips: int, prefill_chips: int,
+    max_batch: int, step_tokens: int, block_tokens: int,
+) -> Deployment:
+    memory = chip_memory(spec, config, precision, plan, step_tokens, max_batch)
+    if not memory.fits:
+        raise FablessError(
+            f"{config.name} does not fit {plan.describe()} on {spec.name}: weights and activations need "
+            f"{(memory.weight_bytes + memory.activation_bytes) / GIB:.1f} GiB of {memory.capacity_bytes / GIB:.1f} "
+            "GiB usable per chip; use more chips per replica or a smaller --weights dtype"
+        )
+    engine = EngineConfig(kv_capacity_tokens=memory.kv_capacity_tokens, max_batch=max_batch,
+                          max_step_tokens=step_tokens, block_tokens=block_tokens)
+    timer = ShardedStepTimer(spec, config, precision, plan)
+    disaggregation = None
+    if prefill_chips:
+        per_replica = plan.chips_per_replica
+        if prefill_chips % per_replica:
+            raise FablessError(
+                f"--prefill-chips {prefill_chips} is not a whole number of {per_replica}-chip replicas of "
+                f"{plan.describe()}"
+            )
+        disaggregation = Disaggregation(timer=timer, engine=engine, replicas=prefill_chips // per_replica,
+                                        kv_transfer_s=kv_transfer_time(spec, config, precision, plan, chips))
+    return Deployment(timer, engine, replicas=plan.dp, disaggregation=disaggregation)
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise FablessError(f"--rate takes requests per second or auto (got {text!r})") from None
+    if value <= 0:
+        raise FablessError(f"--rate must be > 0 requests per second (got {text})")
+    return value
+
+
+def _plot_curve(path: Path, workload, deployment: Deployment, slo: Slo, rate: float) -> None:  # noqa: ANN001
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rates = [rate * f for f in (0.2, 0.4, 0.6, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5)]
+    curve = latency_curve(workload, deployment, rates, slo)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    throughput = [p.metrics.output_tokens_per_s for p in curve]
+    for axis, (name, p50, p99, limit) in zip(axes, (
+        ("TTFT s", [p.metrics.ttft_p50_s for p in curve], [p.metrics.ttft_p99_s for p in curve], slo.ttft_s),
+        ("TPOT s", [p.metrics.tpot_p50_s for p in curve], [p.metrics.tpot_p99_s for p in curve], slo.tpot_s),
+    ), strict=True):
+        axis.plot(throughput, p50, marker="o", label="p50")
+        axis.plot(throughput, p99, marker="o", label="p99")
+        axis.axhline(limit, color="grey", linestyle="--", label="SLO")
+        axis.set_xlabel("output tokens/s")
+        axis.set_ylabel(name)
+        axis.set_yscale("log")
+        axis.legend()
+    figure.tight_layout()
+    # Write next to the target and rename, so a failed plot leaves no half-written file.
+    handle, temporary = tempfile.mkstemp(suffix=".png", dir=path.parent if str(path.parent) else ".")
+    os.close(handle)
+    try:
+        figure.savefig(temporary, format="png")
+        os.replace(temporary, path)
+    finally:
+        plt.close(figure)
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _choice_record(c: PlanChoice) -> dict:
+    return {"plan": c.plan.describe(), "tp": c.plan.tp, "pp": c.plan.pp, "dp": c.plan.dp, "ep": c.plan.ep,
+            "chips": c.plan.chips, "batch_per_replica": c.batch, "tpot_s": c.tpot_s, "ttft_s": c.ttft_s,
+            "output_tokens_per_s": c.output_tokens_per_s, "weight_bytes_per_chip": c.memory.weight_bytes,
+            "kv_capacity_tokens_per_replica": c.memory.kv_capacity_tokens}
+
+
+def _print_metrics(spec: ChipSpec, config: ModelConfig, record: dict, metrics: ServingMetrics) -> None:
+    table = Table(title=f"{config.name} on {record['chips']} x {spec.display_name} ({record['plan']})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    rows = {
+        "offered rate": f"{record['rate_per_s']:.2f} req/s ({record['rate_rule']})",
+        "TTFT p50 / p90 / p99": " / ".join(f"{v * 1e3:,.0f} ms" for v in
+                                          (metrics.ttft_p50_s, metrics.ttft_p90_s, metrics.ttft_p99_s)),
+        "TPOT p50 / p90 / p99": " / ".join(f"{v * 1e3:,.1f} ms" for v in
+                                          (metrics.tpot_p50_s, metrics.tpot_p90_s, metrics.tpot_p99_s)),
+        "throughput": f"{metrics.output_tokens_per_s:,.0f} tokens/s, {metrics.requests_per_s:.2f} req/s",
+        "goodput": f"{metrics.goodput_requests_per_s:.2f} req/s ({metrics.slo_fraction:.1%} meet both SLOs)",
+        "mean batch / preemptions": f"{metrics.mean_batch:.1f} / {metrics.preemptions}",
+        "simulated": f"{metrics.requests} requests over {metrics.duration_s:,.1f} s",
+    }
+    for name, value in rows.items():
+        table.add_row(name, value)
+    Console().print(table)

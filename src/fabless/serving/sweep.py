@@ -15,8 +15,9 @@ GOODPUT_FRACTION = 0.99
 
 
 def slo_met(metrics: ServingMetrics, slo: Slo, rule: Rule = "fraction") -> bool:
-    """"fraction": >= 99% of requests meet both SLOs; "p99": the p99 TTFT and the p99 TPOT
-    each meet their SLO (MLPerf's Server rule, where the two tails may be different requests)."""
+    """"fraction": >= 99% of requests meet both SLOs (`metrics` must be summarised with this
+    `slo`); "p99": the p99 TTFT and the p99 TPOT each meet their SLO (MLPerf's Server rule,
+    where the two tails may be different requests)."""
     if rule == "p99":
         return metrics.ttft_p99_s <= slo.ttft_s and metrics.tpot_p99_s <= slo.tpot_s
     return metrics.slo_fraction >= GOODPUT_FRACTION

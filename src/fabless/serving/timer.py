@@ -58,9 +58,9 @@ class AffineStepTimer:
 class MemoStepTimer:
     """Memoises a slow timer on (batch, bucketed context) and bucketed prompt tokens and chunks.
 
-    Contexts and token counts are rounded up to a bucket that is 1/`buckets_per_octave`
-    of their power of two (at least `min_bucket`), so a bucket is within ~1/8 of the true
-    value and a simulation of thousands of steps prices only a few hundred distinct ones.
+    Contexts and token counts are rounded up to a multiple of 1/`buckets_per_octave` of
+    their power of two, and at least of `min_bucket`: within 1/8 of the true value above
+    128 tokens, and a simulation of thousands of steps prices only a few hundred.
     """
 
     timer: StepTimer
