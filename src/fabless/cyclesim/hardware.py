@@ -50,7 +50,7 @@ class Hardware:
             mxus_per_core=matrix.count,
             mxu_rows=matrix.rows,
             mxu_cols=matrix.cols,
-            mxu_ops_per_cycle=dict(matrix.ops_per_cycle),
+            mxu_ops_per_cycle={str(dtype): rate for dtype, rate in matrix.ops_per_cycle.items()},
             vpu_lanes=chip.core.vector.lanes,
             vpu_ops_per_cycle=chip.core.vector.ops_per_cycle,
             sram_bytes_per_cycle=chip.core.sram.bytes_per_cycle,
