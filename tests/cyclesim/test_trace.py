@@ -37,6 +37,8 @@ def busy_program():
                            x_dtype=Dtype.BF16, w_dtype=Dtype.BF16, acc_row=0),
                    MxuStore(acc_row=0, m=512, n=128, acc_dtype=Dtype.FP32, out_addr=(1 << 20) + mxu * 256,
                             out_stride=512, out_dtype=Dtype.BF16),
+                   MxuGemm(x_addr=0, x_stride=1024, w_addr=0, w_stride=256, m=16, k=384, n=128,
+                           x_dtype=Dtype.BF16, w_dtype=Dtype.BF16, acc_row=512),
                    SemSignal(sem=computed))
         b.emit(c + "vpu", SemWait(sem=computed, count=2),
                VpuUnary(op="silu", dst_addr=2 << 20, dst_stride=512, dst_dtype=Dtype.BF16, src_addr=1 << 20,
@@ -117,3 +119,13 @@ def test_no_trace_without_a_timeline_and_no_half_written_file(fab1: ChipSpec, tm
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(FablessError, match="does not exist"):
         write_trace(simulate(fab1, busy_program()), tmp_path / "missing" / "trace.json")
+
+
+def test_recording_the_timeline_does_not_change_the_timing(fab1: ChipSpec) -> None:
+    for buffers in (1, 2):
+        recorded = simulate(fab1, busy_program(), weight_buffers=buffers)
+        fast = simulate(fab1, busy_program(), weight_buffers=buffers, record=False)
+        assert fast.cycles == pytest.approx(recorded.cycles, rel=1e-12)
+        for a, b in zip(fast.units, recorded.units, strict=True):
+            assert a.busy_cycles == pytest.approx(b.busy_cycles, rel=1e-12)
+            assert a.stall_cycles == pytest.approx(b.stall_cycles, rel=1e-12, abs=1e-9)

@@ -124,9 +124,12 @@ class MxuUnit:
         start = max(t for _, t in array_waits)
         array.occupy(array_waits, start, start + stream, start + stream, pc)
         self._streamed(start + stream)
+        later = step.loads[1:]
+        if self.buffers == 1 and array.events is None and later:
+            self._single_buffer_chunks(later, stream)
         # Later chunks, inlined for speed: each load waits for the buffer it overwrites to
         # drain, each stream for its load (and for the previous stream, long done by then).
-        for load in step.loads[1:]:
+        for load in later if self.buffers > 1 or array.events is not None else ():
             buffer = (self.current + 1) % self.buffers
             drained = release[buffer]
             free = loader.free_at
@@ -152,6 +155,25 @@ class MxuUnit:
             array.slow_to(end)
             self._streamed(end)
         return self.done
+
+    def _single_buffer_chunks(self, loads: tuple[int, ...], stream: float) -> None:
+        """The chunk loop of `_gemm` in closed form, for one weight buffer and no events.
+
+        Every chunk is the same sequence: drain the last stream, load, stream; so the
+        loader waits `stream + drain` per chunk and the array `drain` plus the load.
+        """
+        count, loading, drain = len(loads), float(sum(loads)), self.drain_cycles
+        loader, array = self.loader, self.array
+        # The first later load waits from the first load's end; the rest from the stream before.
+        loader.stalls["drain"] += array.free_at + drain - loader.free_at + (count - 1) * (stream + drain)
+        loader.busy += loading
+        array.stalls["drain"] += count * drain
+        array.stalls["weights"] += loading
+        array.busy += count * stream
+        end = array.free_at + count * (drain + stream) + loading
+        loader.free_at = self.weights_ready = end - stream
+        array.free_at = end
+        self._streamed(end)
 
     def _next_buffer(self) -> int:
         return (self.current + 1) % self.buffers
