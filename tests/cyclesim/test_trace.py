@@ -129,3 +129,30 @@ def test_recording_the_timeline_does_not_change_the_timing(fab1: ChipSpec) -> No
         for a, b in zip(fast.units, recorded.units, strict=True):
             assert a.busy_cycles == pytest.approx(b.busy_cycles, rel=1e-12)
             assert a.stall_cycles == pytest.approx(b.stall_cycles, rel=1e-12, abs=1e-9)
+
+
+def test_programs_in_sequence_add_up_and_share_one_track_per_unit(fab1: ChipSpec) -> None:
+    from fabless.cyclesim import run_in_sequence
+
+    first, second = simulate(fab1, busy_program()), simulate(fab1, _vpu_only())
+    both = run_in_sequence([first, second])
+    assert both.cycles == first.cycles + second.cycles
+    assert both.instructions == first.instructions + second.instructions
+    assert both.matrix_flops == first.matrix_flops
+    vpu = next(u for u in both.units if u.name == "vpu")
+    assert vpu.busy_cycles == pytest.approx(sum(u.busy_cycles for r in (first, second) for u in r.units
+                                                if u.name == "vpu"))
+    for unit in both.units:
+        assert unit.busy_cycles + unit.stalled_cycles + unit.idle_cycles == pytest.approx(both.cycles)
+    trace = trace_events(both)
+    threads = [e["args"]["name"] for e in trace["traceEvents"] if e["name"] == "thread_name"]
+    assert sorted(threads) == sorted(u.name for u in both.units)
+    last = max(e["ts"] + e["dur"] for e in trace["traceEvents"] if e["ph"] == "X")
+    assert last == pytest.approx(both.time_s * 1e6)
+
+
+def _vpu_only():
+    b = ProgramBuilder()
+    b.emit("vpu", VpuUnary(op="exp", dst_addr=0, dst_stride=4096, dst_dtype=Dtype.FP32, src_addr=0,
+                           src_stride=4096, src_dtype=Dtype.FP32, rows=64, cols=1024))
+    return b.build()

@@ -6,12 +6,13 @@
 
 from fabless.cyclesim.hardware import Hardware
 from fabless.cyclesim.perfetto import trace_events, write_trace
-from fabless.cyclesim.report import CycleReport, Timeline, TrackEvents, UnitTime
+from fabless.cyclesim.report import CycleReport, Timeline, TrackEvents, UnitTime, run_in_sequence
 from fabless.cyclesim.simulator import simulate
 from fabless.cyclesim.tracks import STALL_REASONS
 
 __all__ = [
     "simulate",
+    "run_in_sequence",
     "write_trace",
     "trace_events",
     "CycleReport",

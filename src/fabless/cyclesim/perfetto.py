@@ -26,10 +26,16 @@ def trace_events(report: CycleReport) -> dict[str, Any]:
     for core in sorted({t.core for t in report.timeline.tracks}):
         events.append({"name": "process_name", "ph": "M", "pid": core, "tid": 0, "args": {"name": f"core {core}"}})
     code = report.timeline.code
-    for tid, track in enumerate(report.timeline.tracks, start=1):
-        events.append({"name": "thread_name", "ph": "M", "pid": track.core, "tid": tid, "args": {"name": track.name}})
-        events.append({"name": "thread_sort_index", "ph": "M", "pid": track.core, "tid": tid,
-                       "args": {"sort_index": tid}})
+    tids: dict[str, int] = {}
+    for track in report.timeline.tracks:
+        tid = tids.get(track.name)
+        if tid is None:
+            # One thread per unit, even when several programs in sequence used it.
+            tid = tids[track.name] = len(tids) + 1
+            events.append({"name": "thread_name", "ph": "M", "pid": track.core, "tid": tid,
+                           "args": {"name": track.name}})
+            events.append({"name": "thread_sort_index", "ph": "M", "pid": track.core, "tid": tid,
+                           "args": {"sort_index": tid}})
         stream = code[track.stream]
         for start, end, what in track.events:
             event: dict[str, Any] = {"ph": "X", "pid": track.core, "tid": tid,

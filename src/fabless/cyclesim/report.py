@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from fabless.cyclesim.hardware import Hardware
 from fabless.cyclesim.tracks import STALL_REASONS, Track
+from fabless.errors import FablessError
 from fabless.isa import Instruction, Program
 
 
@@ -100,6 +101,66 @@ class CycleReport:
     def stall_totals(self) -> dict[str, float]:
         """Stall cycles of every unit added up, per reason."""
         return {reason: sum(u.stall_cycles[reason] for u in self.units) for reason in STALL_REASONS}
+
+
+def run_in_sequence(reports: list[CycleReport]) -> CycleReport:
+    """Programs run one after another on the same chip (a prefill, then decode steps) as one report.
+
+    Each program starts when the one before has finished; the timelines are laid end to end.
+    """
+    if not reports:
+        raise FablessError("no programs to put in sequence")
+    first = reports[0]
+    if any(r.chip != first.chip for r in reports):
+        raise FablessError("programs in one sequence must run on the same chip")
+    offsets = [sum(r.cycles for r in reports[:i]) for i in range(len(reports))]
+    cycles = sum(r.cycles for r in reports)
+    busy: dict[str, float] = {}
+    stalls: dict[str, dict[str, float]] = {}
+    where: dict[str, tuple[int, str]] = {}
+    for report in reports:
+        for unit in report.units:
+            where[unit.name] = (unit.core, unit.unit)
+            busy[unit.name] = busy.get(unit.name, 0.0) + unit.busy_cycles
+            totals = stalls.setdefault(unit.name, dict.fromkeys(STALL_REASONS, 0.0))
+            for reason in STALL_REASONS:
+                totals[reason] += unit.stall_cycles[reason]
+    # A unit is idle whenever it is neither busy nor stalled, in whichever program.
+    units = tuple(
+        UnitTime(name, core, kind, busy[name], stalls[name], max(0.0, cycles - busy[name] - sum(stalls[name].values())))
+        for name, (core, kind) in where.items()
+    )
+    flops = sum(r.matrix_flops for r in reports)
+    ideal_s = sum(r.matrix_flops / r.peak_flops_per_s for r in reports if r.peak_flops_per_s)
+    return CycleReport(
+        chip=first.chip,
+        clock_hz=first.clock_hz,
+        cycles=cycles,
+        instructions=sum(r.instructions for r in reports),
+        units=units,
+        matrix_flops=flops,
+        vector_ops=sum(r.vector_ops for r in reports),
+        hbm_bytes=sum(r.hbm_bytes for r in reports),
+        peak_flops_per_s=flops / ideal_s if ideal_s else 0.0,
+        peak_hbm_bytes_per_s=first.peak_hbm_bytes_per_s,
+        timeline=_timelines_in_sequence(reports, offsets),
+    )
+
+
+def _timelines_in_sequence(reports: list[CycleReport], offsets: list[float]) -> Timeline | None:
+    if any(r.timeline is None for r in reports):
+        return None
+    tracks = []
+    code: dict[str, tuple[Instruction, ...]] = {}
+    for step, (report, offset) in enumerate(zip(reports, offsets, strict=True)):
+        assert report.timeline is not None
+        for track in report.timeline.tracks:
+            # Each program's streams keep their own code: name them apart by the program's place.
+            stream = f"{step}:{track.stream}"
+            code[stream] = report.timeline.code[track.stream]
+            events = tuple((start + offset, end + offset, what) for start, end, what in track.events)
+            tracks.append(TrackEvents(track.name, track.core, stream, events))
+    return Timeline(tracks=tuple(tracks), code=code)
 
 
 def build_report(
