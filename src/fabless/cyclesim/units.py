@@ -11,7 +11,7 @@ only what cannot change a result: a DMA queue keeps several transfers in flight 
 they touch the same bytes, and an MXU streams matmuls on the same weights back to back.
 The ISA gives an MXU one weight tile, so a new tile is loaded only after the array has
 drained the last matmul on the old one; `weight_buffers=2` prices a shadow tile that the
-ISA does not have, loaded while the array streams.
+ISA does not have, loaded while the array streams and swapped in behind the last wavefront.
 """
 
 from collections import deque
@@ -186,7 +186,11 @@ class MxuUnit:
 
     def _streamed(self, end: float) -> float:
         drained = end + self.drain_cycles
-        self.release[self.current] = max(self.release[self.current], drained)
+        # One buffer: no PE may change weights until the last wavefront has left the array.
+        # A shadow buffer swaps in behind the last wavefront, PE by PE, so the tile it
+        # replaced is free once the last row has entered.
+        released = drained if self.buffers == 1 else end
+        self.release[self.current] = max(self.release[self.current], released)
         self.done = max(self.done, drained)
         return self.done
 
