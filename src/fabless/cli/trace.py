@@ -23,6 +23,10 @@ def trace(
     program: Annotated[
         Path | None, typer.Option("--program", help="A program to time: assembler text (.s) or binary (.bin).")
     ] = None,
+    weight_buffers: Annotated[int, typer.Option(
+        "--weight-buffers", min=1, max=2,
+        help="Weight tiles per MXU: 1 as the ISA defines, 2 to price a shadow tile loaded while the array streams.",
+    )] = 1,
     per_unit: Annotated[bool, typer.Option("--per-unit", help="One row per unit instead of per kind.")] = False,
     as_json: bool = options.JSON,
 ) -> None:
@@ -30,7 +34,7 @@ def trace(
     if program is None:
         raise FablessError("nothing to trace: pass --program FILE (assembler .s or binary .bin)")
     spec = load_chip(chip)
-    report = simulate(spec, _load_program(program))
+    report = simulate(spec, _load_program(program), weight_buffers=weight_buffers)
     write_trace(report, out)
     if as_json:
         print(json.dumps(summary_record(report, str(out)), indent=2))
