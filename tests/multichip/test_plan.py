@@ -118,3 +118,14 @@ def test_search_returns_the_fewest_chips_that_fit_and_meet_tpot():
 def test_search_fails_with_a_clear_error_when_nothing_meets_the_slo(llama70b):
     with pytest.raises(FablessError, match="no plan of up to 2 h100 chips"):
         search_plans(load_chip("h100"), llama70b, FP8, 2048, 256, slo_tpot_s=0.001, chip_counts=[1, 2])
+
+
+def test_pipeline_prefill_pays_the_bubble_only_when_alone(llama70b):
+    chip = load_chip("h100")
+    timer = ShardedStepTimer(chip, llama70b, FP8, ParallelPlan(tp=1, pp=4))
+    stage_config_4 = stage_config(llama70b, tp=1, pp=4)
+    stage = prefill_time(chip, stage_config_4, FP8, 1, 512).time_s
+    hop = send_s(timer.network, 512 * 8192 * 1.0)
+    # Kept full by other micro-batches: 4 stage times; alone: 4 + 3 (fill and drain).
+    assert timer.prefill_s(2048, 512) == pytest.approx(4 * stage + 3 * hop)
+    assert timer.lone_prefill_s(2048) == pytest.approx(7 * stage + 3 * hop)

@@ -144,14 +144,13 @@ def plan_command(
         return
     chips = choices[0].plan.chips
     table = Table(title=f"{config.name} on {chips} x {spec.display_name}, TPOT <= {slo_tpot * 1e3:g} ms")
-    for column in ("plan", "batch/replica", "TPOT ms", "TTFT ms", "tokens/s", "tokens/s/chip", "weights GiB/chip",
-                   "KV tokens/replica"):
+    for column in ("plan", "batch", "TPOT ms", "TTFT ms", "tok/s", "tok/s/chip", "GiB/chip", "KV tokens"):
         table.add_column(column, justify="left" if column == "plan" else "right")
     for c in choices:
         table.add_row(c.plan.describe(), str(c.batch), f"{c.tpot_s * 1e3:.1f}", f"{c.ttft_s * 1e3:.0f}",
                       f"{c.output_tokens_per_s:,.0f}", f"{c.tokens_per_s_per_chip:,.0f}",
                       f"{c.memory.weight_bytes / GIB:.1f}", f"{c.memory.kv_capacity_tokens:,}")
-    Console().print(table)
+    Console(width=max(Console().width, 120)).print(table)
 
 
 def _plan(

@@ -3,7 +3,9 @@
 Offline: every sample is queued at time 0 and the score is output tokens per second.
 Server: Poisson arrivals; the score is the output tokens per second at the highest rate
 whose p99 TTFT and p99 TPOT meet the limits. We predict both by simulating the serving
-engine on the plan of the submission's chip count that the plan search ranks best.
+engine on the submission's own parallelism plan and batch limit where it published them
+(so the check is of the model, not of our plan search), else on the plan the search
+ranks best for the submission's chip count.
 
 A server run must be long against a request's life (~290 tokens x ~0.15 s) or it never
 reaches steady state: each simulated run offers `server_duration_s` of arrivals (MLPerf
@@ -20,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
 from fabless.model.config import ModelConfig, load_hf_config
 from fabless.model.precision import Precision
 from fabless.multichip.plan import ParallelPlan, candidate_plans, chip_memory
@@ -46,6 +49,9 @@ class PublishedResult:
     accelerators: int
     scenario: str
     tokens_per_s: float
+    plan: ParallelPlan | None
+    """The submission's TP x PP x DP, where its configuration says."""
+    max_batch: int | None
     result_id: str
     date: str
 
@@ -71,14 +77,21 @@ class Prediction:
 
 def published_results() -> list[PublishedResult]:
     with (_DATA / "llama2_70b.csv").open() as handle:
-        return [
-            PublishedResult(
-                round=row["round"], submitter=row["submitter"], system=row["system"], chip=row["chip"],
-                accelerators=int(row["accelerators"]), scenario=row["scenario"],
-                tokens_per_s=float(row["tokens_per_s"]), result_id=row["result_id"], date=row["date"],
-            )
-            for row in csv.DictReader(handle)
-        ]
+        rows = list(csv.DictReader(handle))
+    results = []
+    for row in rows:
+        chips = int(row["accelerators"])
+        plan = None
+        if row["tp"]:
+            tp, pp = int(row["tp"]), int(row["pp"] or 1)
+            plan = ParallelPlan(tp=tp, pp=pp, dp=chips // (tp * pp))
+        results.append(PublishedResult(
+            round=row["round"], submitter=row["submitter"], system=row["system"], chip=row["chip"],
+            accelerators=chips, scenario=row["scenario"], tokens_per_s=float(row["tokens_per_s"]), plan=plan,
+            max_batch=int(row["max_batch"]) if row["max_batch"] else None, result_id=row["result_id"],
+            date=row["date"],
+        ))
+    return results
 
 
 @cache
@@ -102,26 +115,31 @@ OFFLINE_STEP_TOKENS = 8192
 SERVER_STEP_TOKENS = 2048
 
 
+DEFAULT_MAX_BATCH = 1024
+
+
 def predict(
-    chip: ChipSpec, chips: int, scenario: str, load: Workload, requests: int | None = None, max_batch: int = 1024,
-    server_duration_s: float = 300.0, seed: int = 0,
+    chip: ChipSpec, chips: int, scenario: str, load: Workload, plan: ParallelPlan | None = None,
+    max_batch: int | None = None, requests: int | None = None, server_duration_s: float = 300.0, seed: int = 0,
 ) -> Prediction:
-    """Simulate the scenario on the best-ranked plan of `chips` chips.
+    """Simulate the scenario on `plan` (default: the best-ranked plan of `chips` chips).
 
     `requests` is the offline sample count (default: the data set's); the server runs
     offer `server_duration_s` of Poisson arrivals at each rate tried.
     """
     step_tokens = SERVER_STEP_TOKENS if scenario == "server" else OFFLINE_STEP_TOKENS
+    max_batch = max_batch or DEFAULT_MAX_BATCH
     slo = load.server_slo
     # Offline has no latency limit; rank plans by throughput at a TPOT no engine would run past.
     tpot_limit = slo.tpot_s if scenario == "server" else 10.0
+    plans = [plan] if plan is not None else candidate_plans(load.config, chips, max_tp=chip.links.domain_chips)
     choices = [
-        choice for plan in candidate_plans(load.config, chips, max_tp=chip.links.domain_chips)
-        if (choice := evaluate_plan(chip, load.config, load.precision, plan, load.input_tokens, load.output_tokens,
-                                    tpot_limit, max_batch, step_tokens)) is not None
+        choice for candidate in plans
+        if (choice := evaluate_plan(chip, load.config, load.precision, candidate, load.input_tokens,
+                                    load.output_tokens, tpot_limit, max_batch, step_tokens)) is not None
     ]
     if not choices:
-        raise ValueError(f"no plan of {chips} {chip.name} chips fits {load.config.name}")
+        raise FablessError(f"no plan of {chips} {chip.name} chips fits {load.config.name} within TPOT {tpot_limit} s")
     best: PlanChoice = max(choices, key=lambda c: c.output_tokens_per_s)
     deployment = _deployment(chip, load, best.plan, max_batch, step_tokens)
     if scenario == "offline":

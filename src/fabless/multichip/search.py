@@ -52,7 +52,8 @@ def evaluate_plan(
     batch_cap = min(max_batch, memory.kv_capacity_tokens // per_sequence)
     if batch_cap < 1:
         return None
-    timer = MemoStepTimer(ShardedStepTimer(chip, config, precision, plan))
+    sharded = ShardedStepTimer(chip, config, precision, plan)
+    timer = MemoStepTimer(sharded)
     context = input_tokens + output_tokens // 2
 
     def tpot(batch: int) -> float:
@@ -68,7 +69,7 @@ def evaluate_plan(
         low, high = (middle, high) if tpot(middle) <= slo_tpot_s else (low, middle - 1)
     step = tpot(low)
     return PlanChoice(
-        plan=plan, memory=memory, batch=low, tpot_s=step, ttft_s=timer.prefill_s(input_tokens, input_tokens),
+        plan=plan, memory=memory, batch=low, tpot_s=step, ttft_s=sharded.lone_prefill_s(input_tokens),
         output_tokens_per_s=plan.dp * low / step,
     )
 

@@ -9,10 +9,11 @@ stage's per-chip graph) plus its collectives:
 - expert parallel (inside the TP group): the MLP all-reduce becomes an all-to-all
   dispatch of each chip's share of the routed tokens and an all-to-all combine, plus an
   all-reduce over the tp / ep chips that split each expert;
-- pipeline parallel: a send of the activations between stages. Decode keeps pp
-  micro-batches in flight, so a step (every sequence advances one token) is pp stage
-  times on batch / pp plus pp - 1 sends; prefill splits the tokens into pp micro-batches
-  and pays the fill and drain bubble: 2 pp - 1 stage times on tokens / pp.
+- pipeline parallel: a send of the activations between stages. The engine keeps pp
+  micro-batches in flight, so a step (every sequence advances one token, prompt chunks
+  ride along) is pp stage times on 1/pp of the step's tokens plus pp - 1 sends. A lone
+  prompt on an idle replica cannot fill the pipeline: split into pp chunks it pays the
+  fill and drain bubble, 2 pp - 1 stage times on tokens / pp (`lone_prefill_s`).
 
 Overlap: a fraction `overlap` of the shorter of compute and communication is hidden
 under the other. Tensor-parallel all-reduces sit on the critical path of the next
@@ -58,10 +59,13 @@ class ShardedStepTimer:
     def prefill_s(self, tokens: int, seq: int) -> float:
         pp = self.plan.pp
         micro = max(1, math.ceil(tokens / pp))
-        seq = max(1, min(seq, micro, self.config.max_positions))
-        compute = prefill_time(self.chip, self.stage, self.precision, math.ceil(micro / seq), seq).time_s
-        stage = self._combine(compute, self.stage_comm_s(micro))
-        return (2 * pp - 1) * stage + (pp - 1) * self._send_s(micro)
+        return pp * self._prefill_stage_s(micro, seq) + (pp - 1) * self._send_s(micro)
+
+    def lone_prefill_s(self, tokens: int) -> float:
+        """One prompt on an idle replica: pp chunks through pp stages, bubble included."""
+        pp = self.plan.pp
+        micro = max(1, math.ceil(tokens / pp))
+        return (2 * pp - 1) * self._prefill_stage_s(micro, micro) + (pp - 1) * self._send_s(micro)
 
     def decode_s(self, batch: int, context: int) -> float:
         if batch == 0:
@@ -71,6 +75,11 @@ class ShardedStepTimer:
         compute = decode_time(self.chip, self.stage, self.precision, micro, context).time_s
         stage = self._combine(compute, self.stage_comm_s(micro))
         return pp * stage + (pp - 1) * self._send_s(micro)
+
+    def _prefill_stage_s(self, tokens: int, seq: int) -> float:
+        seq = max(1, min(seq, tokens, self.config.max_positions))
+        compute = prefill_time(self.chip, self.stage, self.precision, math.ceil(tokens / seq), seq).time_s
+        return self._combine(compute, self.stage_comm_s(tokens))
 
     def stage_comm_s(self, tokens: int) -> float:
         """Collectives of one stage's layers for a micro-batch of `tokens` tokens."""

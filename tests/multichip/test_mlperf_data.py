@@ -1,0 +1,32 @@
+"""The published MLPerf numbers and the workload derived from them agree with each other."""
+
+import csv
+from importlib import resources
+
+import pytest
+
+from fabless.multichip.mlperf import published_results, workload
+
+
+def test_published_results_cover_the_three_systems_in_both_scenarios():
+    results = published_results()
+    assert {(r.chip, r.scenario) for r in results} == {
+        (chip, scenario) for chip in ("h100", "h200", "mi300x") for scenario in ("offline", "server")
+    }
+    assert all(r.accelerators == 8 and r.result_id and r.date for r in results)
+
+
+def test_mean_answer_length_is_published_tokens_over_samples():
+    with (resources.files("fabless") / "data" / "mlperf" / "llama2_70b.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        per_sample = float(row["tokens_per_s"]) / float(row["samples_per_s"])
+        assert per_sample == pytest.approx(workload().output_tokens, rel=0.02)
+
+
+def test_workload_is_llama_2_70b_in_fp8_with_the_server_limits():
+    load = workload()
+    assert load.config.params == pytest.approx(69e9, rel=0.01)
+    assert load.precision.weights == "fp8" and load.precision.kv_cache == "fp8"
+    assert (load.server_slo.ttft_s, load.server_slo.tpot_s) == (2.0, 0.2)
+    assert workload(684).input_tokens == 684
