@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabless.funcsim import ProgramError
-from fabless.isa import Dtype, MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore, Program
+from fabless.isa import Dtype, MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore, Program, VpuFill
 
 X_ADDR, W_ADDR, OUT_ADDR, SCALE_ADDR = 0x0, 0x4000, 0x8000, 0xC000
 FLOAT_DTYPES = [Dtype.FP8E4M3, Dtype.FP8E5M2, Dtype.BF16, Dtype.FP32]
@@ -203,7 +203,10 @@ def test_gemm_equals_its_ldw_matmul_expansion(make_sim, m, k, n, transposed, see
         machine.run(Program({"mxu0": code}))
         results.append(machine.read_accumulator(0, 0, 0, m, Dtype.FP32)[:, :n])
     np.testing.assert_array_equal(results[0], results[1])
-    np.testing.assert_allclose(results[0], x.astype(np.float64) @ w.astype(np.float64), rtol=1e-5, atol=1e-5)
+    reference = aligned_reference(x[:, :8], w[:8])
+    for start in range(8, k, 8):
+        reference = reference + aligned_reference(x[:, start : start + 8], w[start : start + 8])
+    np.testing.assert_array_equal(results[0], reference)
 
 
 def test_store_applies_column_then_row_scale_then_casts(sim):
@@ -238,3 +241,17 @@ def test_tile_larger_than_the_mxu_is_rejected(sim):
     program = Program({"mxu0": (MxuLoadWeights(w_addr=0, w_stride=18, k=9, n=8, dtype=Dtype.BF16),)})
     with pytest.raises(ProgramError, match=r"mxu0\[0\] mxu.ldw .*: weight tile 9x8 exceeds the 8x8 MXU"):
         sim.run(program)
+
+
+def test_reloaded_weights_see_every_sram_write_since_the_last_load(sim):
+    x = np.ones((1, 4), np.float32)
+    program = matmul_program(1, 4, 2, Dtype.FP32, Dtype.FP32)
+    sim.write_sram(0, X_ADDR, x)
+    sim.write_sram(0, W_ADDR, np.full((4, 2), 1.0, np.float32))
+    sim.run(program)
+    sim.run(program)  # the prepared weights are reused
+    np.testing.assert_array_equal(sim.read_sram(0, OUT_ADDR, (1, 2), np.float32), [[4.0, 4.0]])
+    fill = VpuFill(dst_addr=W_ADDR + 4 * 8 - 4, dst_stride=4, dst_dtype=Dtype.FP32, rows=1, cols=1, imm=3.0)
+    sim.run(Program({"vpu": (fill,)}))
+    sim.run(program)
+    np.testing.assert_array_equal(sim.read_sram(0, OUT_ADDR, (1, 2), np.float32), [[4.0, 6.0]])

@@ -3,7 +3,7 @@
 import numpy as np
 
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.memory import tile, vector
+from fabless.funcsim.memory import tile
 from fabless.funcsim.unit import Step, Unit
 from fabless.isa.instructions import DmaGather, DmaLoad, DmaScatter, DmaStore, LinkSend
 
@@ -34,7 +34,7 @@ def _table(unit: Unit, instr: DmaGather | DmaScatter) -> tuple[np.ndarray, np.nd
     if fits < 1:
         raise ProgramError(f"HBM table at {instr.table_addr:#x} is outside its {hbm.size:#x} bytes")
     table = tile(hbm, "HBM", instr.table_addr, fits, instr.row_bytes, instr.table_stride, _BYTES)
-    index = vector(unit.memory.sram(unit.core), unit.sram_name, instr.index_addr, instr.count, 4, _INDEX)
+    index = unit.sram_vector(instr.index_addr, instr.count, 4, _INDEX)
     return index, table
 
 

@@ -14,6 +14,8 @@ from fabless.funcsim.errors import ProgramError
 
 _MAP_NORESERVE = 0x4000  # Linux: do not reserve swap for the untouched part of HBM
 ACC_WORD_BYTES = 4
+PAGE_BITS = 12
+"""SRAM writes are tracked per 4 KiB page, so MXUs can reuse weights prepared earlier."""
 
 
 class Memory:
@@ -30,12 +32,25 @@ class Memory:
         self._hbm_map = mmap.mmap(-1, self.hbm_bytes, flags=flags)
         self.hbm = np.frombuffer(self._hbm_map, dtype=np.uint8)
         self._sram: dict[int, np.ndarray] = {}
+        self._pages: dict[int, np.ndarray] = {}
         self._acc: dict[tuple[int, int], np.ndarray] = {}
+        self.clock = 0
+        """Counts SRAM writes; a page remembers the count of its latest write."""
 
     def sram(self, core: int) -> np.ndarray:
         if core not in self._sram:
             self._sram[core] = np.full(self.sram_bytes, 0xFF, dtype=np.uint8)
+            self._pages[core] = np.zeros((self.sram_bytes >> PAGE_BITS) + 1, dtype=np.int64)
         return self._sram[core]
+
+    def pages(self, core: int) -> np.ndarray:
+        """The write clock of each SRAM page of `core`."""
+        self.sram(core)
+        return self._pages[core]
+
+    def mark_written(self, core: int, start: int, end: int) -> None:
+        self.clock += 1
+        self._pages[core][start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1] = self.clock
 
     def accumulator(self, core: int, mxu: int) -> np.ndarray:
         """The accumulator words as uint32 [acc_rows, cols]; view as float32 or int32."""
@@ -71,16 +86,3 @@ def tile(
             f"{space} destination rows overlap: stride {stride} is below the row's {row_bytes} bytes"
         )
     return np.ndarray((rows, cols), dtype, buffer=buffer, offset=addr, strides=(stride, dtype.itemsize))
-
-
-def vector(
-    buffer: np.ndarray,
-    space: str,
-    addr: int,
-    count: int,
-    stride: int,
-    dtype: np.dtype,
-    writable: bool = False,
-) -> np.ndarray:
-    """A [count] view with elements `stride` bytes apart (a column of a tile)."""
-    return tile(buffer, space, addr, count, 1, stride, dtype, writable)[:, 0]

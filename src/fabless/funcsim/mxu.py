@@ -1,10 +1,16 @@
-"""MXU handlers: load a weight tile, stream activations through it, drain the accumulator."""
+"""MXU handlers: load weight tiles, stream activations through them, drain the accumulator.
+
+A weight tile is prepared once (cast, or aligned to fixed point) when loaded; `mxu.ldw` and
+`mxu.gemm` keep the prepared form and reuse it while no SRAM write has touched its bytes,
+which makes weights resident in SRAM cost nothing to reload on the next run.
+"""
+
+from collections.abc import Callable
 
 import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.memory import vector
 from fabless.funcsim.unit import LoadedWeights, MxuState, Step, Unit
 from fabless.isa.dtypes import Dtype
 from fabless.isa.instructions import MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore
@@ -12,45 +18,60 @@ from fabless.isa.instructions import MxuGemm, MxuLoadWeights, MxuMatmul, MxuStor
 _FP32 = np.dtype(np.float32)
 
 
-def load_weights(w: np.ndarray, dtype: Dtype) -> LoadedWeights:
-    """A [k, n] weight tile in the form `multiply` consumes (cast or aligned once per load)."""
+def load_weights(w: np.ndarray, dtype: Dtype, chunk: int) -> LoadedWeights:
+    """W[k, n] cut into ceil(k / chunk) tiles of `chunk` rows (the last zero-padded), prepared."""
     k, n = w.shape
-    if dtype is Dtype.INT8:
-        return LoadedWeights(dtype, k, n, w.astype(np.float32))
-    return LoadedWeights(dtype, k, n, numerics.align(w, axis=0))
+    chunks = -(-k // chunk)
+    padded = np.zeros((chunks * chunk, n), np.float32 if dtype is Dtype.INT8 else np.float64)
+    padded[:k] = w
+    tiles = padded.reshape(chunks, chunk, n)
+    data = (tiles,) if dtype is Dtype.INT8 else numerics.align(tiles, axis=1)
+    return LoadedWeights(dtype, k, n, chunk, data)
 
 
-def multiply(mxu: MxuState, x: np.ndarray, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
-    """acc[acc_row:, :n] (+)= X @ W with the numerics of docs/isa.md."""
-    w = mxu.weights
-    if w is None:
-        raise ProgramError("no weights are loaded: run mxu.ldw first")
-    if x.shape[1] != w.k:
-        raise ProgramError(f"x has k={x.shape[1]} but the loaded weight tile has k={w.k}")
-    rows = slice(acc_row, acc_row + x.shape[0])
-    if w.dtype is Dtype.INT8 or x_dtype is Dtype.INT8:
-        if w.dtype is not x_dtype:
-            raise ProgramError(
-                f"int8 matmuls need int8 on both sides, got x {x_dtype.name.lower()} "
-                f"and weights {w.dtype.name.lower()}"
-            )
-        product = numerics.matmul_int8(x, w.data)  # type: ignore[arg-type]
+def last_tile(w: LoadedWeights) -> LoadedWeights:
+    """The weights an MXU holds after a gemm: its final tile."""
+    k = w.k - (w.chunks - 1) * w.chunk
+    return LoadedWeights(w.dtype, k, w.n, w.chunk, tuple(part[-1:] for part in w.data))
+
+
+def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
+    """acc[acc_row:, :n] (+)= X @ W tile by tile in order, with the numerics of docs/isa.md."""
+    m, k = x.shape
+    if k != w.k:
+        raise ProgramError(f"x has k={k} but the loaded weights have k={w.k}")
+    rows = slice(acc_row, acc_row + m)
+    integer = w.dtype is Dtype.INT8
+    if integer != (x_dtype is Dtype.INT8):
+        raise ProgramError(
+            f"int8 matmuls need int8 on both sides, got x {x_dtype.name.lower()} "
+            f"and weights {w.dtype.name.lower()}"
+        )
+    wide = np.float32 if integer else np.float64
+    if k == w.chunks * w.chunk:
+        padded = x.astype(wide)
+    else:
+        padded = np.zeros((m, w.chunks * w.chunk), wide)
+        padded[:, :k] = x
+    tiles = padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2)
+    if integer:
+        # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
+        total = (tiles @ w.data[0]).astype(np.int32).sum(axis=0, dtype=np.int32)
         target = mxu.as_int32[rows, : w.n]
-    else:
-        product = numerics.matmul_float(numerics.align(x, axis=1), w.data)  # type: ignore[arg-type]
-        target = mxu.as_fp32[rows, : w.n]
-    if accumulate:
-        target += product
-    else:
-        target[...] = product
+        if accumulate:
+            target += total
+        else:
+            target[...] = total
+        return
+    partials = numerics.matmul_float(numerics.align(tiles, axis=2), w.data)  # type: ignore[arg-type]
+    target = mxu.as_fp32[rows, : w.n]
+    target[...] = numerics.add_in_order(target if accumulate else None, partials)
 
 
 def _check_tile(unit: Unit, k: int, n: int) -> None:
     matrix = unit.chip.core.matrix
     if k > matrix.rows or n > matrix.cols:
         raise ProgramError(f"weight tile {k}x{n} exceeds the {matrix.rows}x{matrix.cols} MXU")
-    if k > numerics.MAX_K:
-        raise ProgramError(f"k={k} exceeds the ISA's exact-accumulation limit of {numerics.MAX_K}")
 
 
 def _check_acc(unit: Unit, acc_row: int, m: int) -> None:
@@ -59,21 +80,36 @@ def _check_acc(unit: Unit, acc_row: int, m: int) -> None:
         raise ProgramError(f"accumulator rows [{acc_row}, {acc_row + m}) are outside its {rows} rows")
 
 
-def _weights_view(unit: Unit, addr: int, stride: int, k: int, n: int, dtype: Dtype, transposed: int) -> np.ndarray:
-    if transposed:
-        return unit.sram_tile(addr, n, k, stride, dtype.numpy).T
-    return unit.sram_tile(addr, k, n, stride, dtype.numpy)
+def _weights(
+    unit: Unit, addr: int, stride: int, k: int, n: int, dtype: Dtype, transposed: int, chunk: int
+) -> Callable[[], tuple[LoadedWeights, LoadedWeights]]:
+    """A step that loads W from SRAM into the unit's MXU, reusing the last preparation if
+    none of W's bytes were written since."""
+    if unit.chip.core.matrix.rows > numerics.MAX_K:
+        raise ProgramError(f"MXUs of more than {numerics.MAX_K} rows exceed the ISA's exact accumulation")
+    rows, cols = (n, k) if transposed else (k, n)
+    stored = unit.sram_tile(addr, rows, cols, stride, dtype.numpy)
+    view = stored.T if transposed else stored
+    end = addr + (rows - 1) * stride + cols * dtype.itemsize
+    mxu = unit.mxu
+    prepared: tuple[LoadedWeights, LoadedWeights] | None = None
+    prepared_at = -1
+
+    def run() -> tuple[LoadedWeights, LoadedWeights]:
+        """Load W; returns (all of W, its last tile) for gemm, which leaves the last loaded."""
+        nonlocal prepared, prepared_at
+        if prepared is None or not unit.unchanged_since(prepared_at, addr, end):
+            weights = load_weights(view, dtype, chunk)
+            prepared, prepared_at = (weights, last_tile(weights)), unit.memory.clock
+        mxu.weights = prepared[0]  # type: ignore[union-attr]
+        return prepared
+
+    return run
 
 
 def _ldw(unit: Unit, instr: MxuLoadWeights) -> Step:
     _check_tile(unit, instr.k, instr.n)
-    view = _weights_view(unit, instr.w_addr, instr.w_stride, instr.k, instr.n, instr.dtype, instr.transposed)
-    mxu, dtype = unit.mxu, instr.dtype
-
-    def run() -> None:
-        mxu.weights = load_weights(view, dtype)  # type: ignore[union-attr]
-
-    return run
+    return _weights(unit, instr.w_addr, instr.w_stride, instr.k, instr.n, instr.dtype, instr.transposed, instr.k)
 
 
 def _matmul(unit: Unit, instr: MxuMatmul) -> Step:
@@ -81,30 +117,29 @@ def _matmul(unit: Unit, instr: MxuMatmul) -> Step:
     _check_acc(unit, instr.acc_row, instr.m)
     x = unit.sram_tile(instr.x_addr, instr.m, instr.k, instr.x_stride, instr.x_dtype.numpy)
     mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
-    return lambda: multiply(mxu, x, dtype, acc_row, accumulate)  # type: ignore[arg-type]
+
+    def run() -> None:
+        if mxu.weights is None:  # type: ignore[union-attr]
+            raise ProgramError("no weights are loaded: run mxu.ldw first")
+        multiply(mxu, mxu.weights, x, dtype, acc_row, accumulate)  # type: ignore[arg-type, union-attr]
+
+    return run
 
 
 def _gemm(unit: Unit, instr: MxuGemm) -> Step:
-    if instr.n > unit.chip.core.matrix.cols:
-        raise ProgramError(f"n={instr.n} exceeds the MXU's {unit.chip.core.matrix.cols} columns")
+    rows = unit.chip.core.matrix.rows
+    _check_tile(unit, min(rows, instr.k), instr.n)
     _check_acc(unit, instr.acc_row, instr.m)
-    step = unit.chip.core.matrix.rows
-    x_size, w_size = instr.x_dtype.itemsize, instr.w_dtype.itemsize
-    chunks = []
-    for start in range(0, instr.k, step):
-        kc = min(step, instr.k - start)
-        _check_tile(unit, kc, instr.n)
-        x = unit.sram_tile(instr.x_addr + start * x_size, instr.m, kc, instr.x_stride, instr.x_dtype.numpy)
-        w_addr = instr.w_addr + start * (w_size if instr.transposed else instr.w_stride)
-        w = _weights_view(unit, w_addr, instr.w_stride, kc, instr.n, instr.w_dtype, instr.transposed)
-        chunks.append((x, w))
-    mxu, acc_row, first = unit.mxu, instr.acc_row, bool(instr.accumulate)
-    x_dtype, w_dtype = instr.x_dtype, instr.w_dtype
+    load = _weights(
+        unit, instr.w_addr, instr.w_stride, instr.k, instr.n, instr.w_dtype, instr.transposed, min(rows, instr.k)
+    )
+    x = unit.sram_tile(instr.x_addr, instr.m, instr.k, instr.x_stride, instr.x_dtype.numpy)
+    mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
 
     def run() -> None:
-        for index, (x, w) in enumerate(chunks):
-            mxu.weights = load_weights(w, w_dtype)  # type: ignore[union-attr]
-            multiply(mxu, x, x_dtype, acc_row, first or index > 0)  # type: ignore[arg-type]
+        weights, last = load()
+        multiply(mxu, weights, x, dtype, acc_row, accumulate)  # type: ignore[arg-type]
+        mxu.weights = last  # type: ignore[union-attr]
 
     return run
 
@@ -118,10 +153,9 @@ def _store(unit: Unit, instr: MxuStore) -> Step:
     mxu = unit.mxu
     words = mxu.as_fp32 if instr.acc_dtype is Dtype.FP32 else mxu.as_int32  # type: ignore[union-attr]
     src = words[instr.acc_row : instr.acc_row + instr.m, : instr.n]
+    col = unit.sram_vector(instr.col_scale_addr, instr.n, 4, _FP32) if instr.use_col_scale else None
+    row = unit.sram_vector(instr.row_scale_addr, instr.m, 4, _FP32) if instr.use_row_scale else None
     dst = unit.sram_tile(instr.out_addr, instr.m, instr.n, instr.out_stride, instr.out_dtype.numpy, True)
-    sram = unit.memory.sram(unit.core)
-    col = vector(sram, unit.sram_name, instr.col_scale_addr, instr.n, 4, _FP32) if instr.use_col_scale else None
-    row = vector(sram, unit.sram_name, instr.row_scale_addr, instr.m, 4, _FP32) if instr.use_row_scale else None
     out_dtype = instr.out_dtype
     if col is None and row is None and instr.acc_dtype is out_dtype:
         return lambda: np.copyto(dst, src)

@@ -48,36 +48,46 @@ def align(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.nda
     """Aligned fixed-point form of an MXU operand along the contraction `axis`.
 
     Returns (integers as float64, the shared exponent per row/column with keepdims, and a
-    mask of the rows/columns holding NaN or inf).
+    mask of the rows/columns holding NaN or inf, without the contraction axis).
     """
     wide = values.astype(np.float64)
-    finite = np.isfinite(wide)
-    bad = ~finite.all(axis=axis)
+    # max propagates NaN and inf, so a non-finite row shows in its (small) maximum
+    top = np.abs(wide).max(axis=axis, keepdims=True)
+    bad = ~np.isfinite(top)
     if bad.any():
-        wide = np.where(finite, wide, 0.0)
-    # frexp is monotonic in |v|, so the largest magnitude carries the largest exponent.
-    exponent = np.frexp(np.abs(wide).max(axis=axis, keepdims=True))[1]
-    return np.trunc(np.ldexp(wide, ALIGN_BITS - exponent)), exponent, bad
+        wide[~np.isfinite(wide)] = 0.0
+        top = np.abs(wide).max(axis=axis, keepdims=True)
+    # frexp is monotonic in |v|, so the largest magnitude carries the largest exponent
+    exponent = np.frexp(top)[1]
+    np.ldexp(wide, ALIGN_BITS - exponent, out=wide)
+    return np.trunc(wide, out=wide), exponent, np.squeeze(bad, axis)
 
 
 def matmul_float(
     x: tuple[np.ndarray, np.ndarray, np.ndarray], w: tuple[np.ndarray, np.ndarray, np.ndarray]
 ) -> np.ndarray:
-    """fp32 partial sums of aligned operands `align(X, 1)` @ `align(W, 0)`, rounded once."""
+    """fp32 partial sums of aligned operands `align(X, -1)` @ `align(W, -2)`, rounded once.
+
+    Leading axes batch independent tiles ([chunks, m, k] @ [chunks, k, n]).
+    """
     x_fixed, x_exp, x_bad = x
     w_fixed, w_exp, w_bad = w
     exact = x_fixed @ w_fixed
     partial = np.ldexp(exact, x_exp + w_exp - 2 * ALIGN_BITS).astype(np.float32)
-    if x_bad.any():
-        partial[x_bad, :] = np.nan
-    if w_bad.any():
-        partial[:, w_bad] = np.nan
+    if x_bad.any() or w_bad.any():
+        partial[x_bad[..., :, None] | w_bad[..., None, :]] = np.nan
     return partial
 
 
 def matmul_int8(x: np.ndarray, w_fp32: np.ndarray) -> np.ndarray:
     """int8 X @ W as int32: fp32 BLAS is exact here, every partial sum is below 2**24."""
     return (x.astype(np.float32) @ w_fp32).astype(np.int32)
+
+
+def add_in_order(start: np.ndarray | None, partials: np.ndarray) -> np.ndarray:
+    """start + partials[0] + partials[1] + ..., left to right, each add rounded to fp32."""
+    stack = partials if start is None else np.concatenate([start[None], partials])
+    return np.add.accumulate(stack, axis=0)[-1]
 
 
 def row_sum(values: np.ndarray) -> np.ndarray:

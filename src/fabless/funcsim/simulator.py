@@ -78,6 +78,7 @@ class FunctionalSimulator:
     def write_sram(self, core: int, addr: int, data: np.ndarray) -> None:
         raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
         _span(self.memory.sram(core), f"core {core} SRAM", addr, raw.size)[...] = raw
+        self.memory.mark_written(core, addr, addr + raw.size)
 
     def read_sram(self, core: int, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
         return _read(self.memory.sram(core), f"core {core} SRAM", addr, shape, dtype)
@@ -127,10 +128,21 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
         return _SIGNAL, instr.sem, instr.count
     if isinstance(instr, Halt):
         return _CALL, _nothing, 0
+    unit.writes.clear()
     try:
-        return _CALL, _PREPARE[type(instr)](unit, instr), 0
+        run = _PREPARE[type(instr)](unit, instr)
     except ProgramError as error:
         raise ProgramError(f"{name}[{index}] {format_instruction(instr)}: {error}") from None
+    if not unit.writes:
+        return _CALL, run, 0
+    ((start, end),) = unit.writes
+    memory, core = unit.memory, unit.core
+
+    def run_and_mark() -> None:
+        run()
+        memory.mark_written(core, start, end)
+
+    return _CALL, run_and_mark, 0
 
 
 def _nothing() -> None:

@@ -6,21 +6,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fabless.chip.spec import ChipSpec
-from fabless.funcsim.memory import Memory, tile
+from fabless.funcsim.memory import PAGE_BITS, Memory, tile
 from fabless.isa.dtypes import Dtype
 
 Step = Callable[[], None]
 """A prepared instruction: operands resolved and checked, run() does the work."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class LoadedWeights:
-    """An MXU's stationary weight tile, kept in the form its matmuls consume."""
+    """Weights W[k, n] as `chunks` tiles of `chunk` rows in the form matmuls consume:
+    (fp32 tiles,) for int8, `numerics.align` of float64 tiles otherwise."""
 
     dtype: Dtype
     k: int
     n: int
-    data: object
+    chunk: int
+    data: tuple[np.ndarray, ...]
+
+    @property
+    def chunks(self) -> int:
+        return self.data[0].shape[0]
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Unit:
     memory: Memory
     core: int
     mxu: MxuState | None = None
+    writes: list[tuple[int, int]] = field(default_factory=list)
+    """SRAM byte ranges the instruction being prepared writes."""
 
     @property
     def sram_name(self) -> str:
@@ -49,4 +57,16 @@ class Unit:
     def sram_tile(
         self, addr: int, rows: int, cols: int, stride: int, dtype: np.dtype, writable: bool = False
     ) -> np.ndarray:
-        return tile(self.memory.sram(self.core), self.sram_name, addr, rows, cols, stride, dtype, writable)
+        view = tile(self.memory.sram(self.core), self.sram_name, addr, rows, cols, stride, dtype, writable)
+        if writable:
+            self.writes.append((addr, addr + (rows - 1) * stride + cols * dtype.itemsize))
+        return view
+
+    def sram_vector(self, addr: int, count: int, stride: int, dtype: np.dtype, writable: bool = False) -> np.ndarray:
+        """A [count] view with elements `stride` bytes apart (a column of a tile)."""
+        return self.sram_tile(addr, count, 1, stride, dtype, writable)[:, 0]
+
+    def unchanged_since(self, clock: int, start: int, end: int) -> bool:
+        """Whether no SRAM write touched bytes [start, end) after write clock `clock`."""
+        pages = self.memory.pages(self.core)
+        return bool(pages[start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1].max() <= clock)

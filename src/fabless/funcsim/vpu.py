@@ -4,7 +4,6 @@ import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.memory import vector
 from fabless.funcsim.unit import Step, Unit
 from fabless.isa.dtypes import BinaryOp, Broadcast, NormKind, ReduceOp, UnaryOp
 from fabless.isa.instructions import VpuBinary, VpuFill, VpuNorm, VpuReduce, VpuRope, VpuTranspose, VpuUnary
@@ -56,8 +55,7 @@ def _binary(unit: Unit, instr: VpuBinary) -> Step:
 
 def _reduce(unit: Unit, instr: VpuReduce) -> Step:
     src = unit.sram_tile(instr.src_addr, instr.rows, instr.cols, instr.src_stride, instr.src_dtype.numpy)
-    sram = unit.memory.sram(unit.core)
-    dst = vector(sram, unit.sram_name, instr.dst_addr, instr.rows, instr.dst_stride, instr.dst_dtype.numpy, True)
+    dst = unit.sram_vector(instr.dst_addr, instr.rows, instr.dst_stride, instr.dst_dtype.numpy, True)
     fn, dtype = _REDUCE[instr.op], instr.dst_dtype
 
     def run() -> None:
