@@ -51,8 +51,8 @@ class Program:
     semaphores: int = 0
 
     def __post_init__(self) -> None:
-        if self.semaphores < 0 or self.semaphores >= 1 << 16:
-            raise FablessError(f"semaphores={self.semaphores} must be 0..65535")
+        if not 0 <= self.semaphores <= 1 << 16:
+            raise FablessError(f"semaphores={self.semaphores} must be 0..65536")
         for name, code in self.streams.items():
             engine = parse_stream(name).engine
             for index, instr in enumerate(code):
