@@ -87,6 +87,14 @@ def test_all_to_all_on_a_ring_is_bisection_bound():
     assert all_to_all_s(_network(RING), 8, 8e6) == pytest.approx(84 * US)
 
 
+def test_all_to_all_on_a_full_mesh_uses_every_link_at_once():
+    # 8 chips, one 64 GB/s link to each of 7 peers: one step, 7/8 x 8 MB / 448 GB/s = 15.625 us.
+    mesh = Fabric(topology="full-mesh", chips=8, links=7, link_bytes_per_s=64e9, hop_latency_s=1.5 * US)
+    assert all_to_all_s(_network(mesh), 8, 8e6) == pytest.approx(1.5 * US + 15.625 * US)
+    # Half the mesh reaches only 3 of its 7 links: 3/4 x 8 MB / 192 GB/s = 31.25 us.
+    assert all_to_all_s(_network(mesh), 4, 8e6) == pytest.approx(1.5 * US + 31.25 * US)
+
+
 def test_send_uses_the_links_to_one_neighbour():
     # A ring's neighbour gets half the ports: 1 us + 1 MB / 100 GB/s.
     assert send_s(_network(RING), 1e6) == pytest.approx(11 * US)

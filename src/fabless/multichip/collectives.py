@@ -10,9 +10,9 @@ steps x alpha + bytes on the busiest port / its bandwidth:
 - torus, dimension-ordered: a ring reduce-scatter along each dimension in turn on the
   shrinking buffer (M, M/d1, M/(d1 d2), ...), each dimension using its share of the ports,
   then the all-gathers in reverse;
-- all-to-all: pairwise exchange on a switch, all peers at once on a full mesh, and on a
-  ring or torus the slower of the injection bound and the bisection bound (half of each
-  chip's data crosses the cut).
+- all-to-all: the slower of the injection bound ((n-1)/n M / B) and the bisection bound
+  (half of each chip's data crosses the cut), plus n-1 steps (pairwise exchange) on a
+  switch, one on a full mesh, and the distance to the farthest chip on a ring or torus.
 
 Groups larger than the scale-up domain are hierarchical: reduce-scatter inside each
 domain, the collective across domains on the scale-out network over 1/domain of the
@@ -130,15 +130,16 @@ def _torus(fabric: Fabric, n: int, nbytes: float, kind: str) -> float:
 
 
 def _all_to_all_fabric(fabric: Fabric, n: int, nbytes: float) -> float:
+    """Steps x alpha plus the slower of the injection bound and the bisection bound."""
     if n == 1:
         return 0.0
-    sent = (n - 1) / n * nbytes
-    inject = fabric.group_injection_bytes_per_s(n)
     if fabric.topology == "switched":
-        return (n - 1) * fabric.hop_latency_s + sent / inject
-    if fabric.topology == "full-mesh":
-        return fabric.hop_latency_s + sent / inject
-    dims = torus_dims(n, max(fabric.ndims, 1))
-    hops = sum(d // 2 for d in dims)
+        steps = n - 1  # pairwise exchange, one peer per step
+    elif fabric.topology == "full-mesh":
+        steps = 1  # every peer over its own links at once
+    else:
+        steps = sum(d // 2 for d in torus_dims(n, max(fabric.ndims, 1)))  # to the farthest chip
+    sent = (n - 1) / n * nbytes
     crossing = n * nbytes / 4  # half the chips each send half their data across the cut
-    return hops * fabric.hop_latency_s + max(sent / inject, crossing / fabric.bisection_bytes_per_s(n))
+    bandwidth_s = max(sent / fabric.group_injection_bytes_per_s(n), crossing / fabric.bisection_bytes_per_s(n))
+    return steps * fabric.hop_latency_s + bandwidth_s
