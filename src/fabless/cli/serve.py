@@ -31,6 +31,7 @@ from fabless.serving import (
     Deployment,
     Disaggregation,
     EngineConfig,
+    MemoStepTimer,
     Request,
     ServingMetrics,
     Slo,
@@ -178,7 +179,8 @@ def _deployment(
         )
     engine = EngineConfig(kv_capacity_tokens=memory.kv_capacity_tokens, max_batch=max_batch,
                           max_step_tokens=step_tokens, block_tokens=block_tokens)
-    timer = ShardedStepTimer(spec, config, precision, plan)
+    # One memo for every run of a rate search or a curve: the runs price the same steps.
+    timer = MemoStepTimer(ShardedStepTimer(spec, config, precision, plan))
     disaggregation = None
     if prefill_chips:
         per_replica = plan.chips_per_replica

@@ -33,6 +33,7 @@ from fabless.serving.metrics import ServingMetrics, Slo
 from fabless.serving.requests import Request, offline_requests, poisson_requests
 from fabless.serving.simulate import Deployment, simulate
 from fabless.serving.sweep import max_rate
+from fabless.serving.timer import MemoStepTimer
 
 _DATA = resources.files("fabless") / "data" / "mlperf"
 LENGTH_SPREAD = 0.9
@@ -160,4 +161,6 @@ def _deployment(chip: ChipSpec, load: Workload, plan: ParallelPlan, max_batch: i
     memory = chip_memory(chip, load.config, load.precision, plan, step_tokens, max_batch)
     engine = EngineConfig(kv_capacity_tokens=memory.kv_capacity_tokens, max_batch=max_batch,
                           max_step_tokens=step_tokens)
-    return Deployment(ShardedStepTimer(chip, load.config, load.precision, plan), engine, replicas=plan.dp)
+    # One memo for every run of a rate search: the runs price the same steps.
+    timer = MemoStepTimer(ShardedStepTimer(chip, load.config, load.precision, plan))
+    return Deployment(timer, engine, replicas=plan.dp)

@@ -1,14 +1,17 @@
 """Find the parallelism plan that serves a model within a TPOT SLO on the fewest chips.
 
-Each plan is priced in steady state: a replica running `batch` sequences does, every
-step, one decode for each and the prompts of the batch / output_tokens requests that
-replace the finished ones (chunked prefill). The step time is the TPOT; the replica's
-throughput is batch / TPOT. The largest batch whose TPOT meets the SLO and whose KV
+Each plan is priced in steady state, the way the serving engine runs it: a replica
+running `batch` sequences decodes each every step, and a new prompt arrives every
+output_tokens / batch steps to replace a finished sequence; the prompt rides along in
+the next k = ceil(input / (step budget - batch)) steps as chunks. So a share
+min(1, batch k / output) of the steps carry a chunk, the rest only decode, and the mean
+step time is the TPOT; the replica's throughput is batch / TPOT. The largest batch whose TPOT meets the SLO and whose KV
 cache (every sequence at its full input + output length) fits is the plan's operating
 point. The cheapest chip count with any feasible plan wins; among its plans, the one
 with the highest throughput.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,9 +60,18 @@ def evaluate_plan(
     context = input_tokens + output_tokens // 2
 
     def tpot(batch: int) -> float:
-        prompts = round(batch * input_tokens / output_tokens)
-        chunks = max(1, round(prompts / input_tokens)) if prompts else 0
-        return mixed_step_s(timer, prompts, chunks, batch, context)
+        budget = step_tokens - batch
+        if budget < 1:
+            return math.inf
+        steps_per_prompt = math.ceil(input_tokens / budget)
+        chunk = math.ceil(input_tokens / steps_per_prompt)
+        share = batch * steps_per_prompt / output_tokens
+        if share >= 1.0:
+            # Prompts overlap: every step carries the prompt tokens of batch / output requests.
+            prompts = math.ceil(batch * input_tokens / output_tokens)
+            return mixed_step_s(timer, prompts, math.ceil(prompts / chunk), batch, context)
+        mixed = mixed_step_s(timer, chunk, 1, batch, context)
+        return share * mixed + (1.0 - share) * timer.decode_s(batch, context)
 
     if tpot(1) > slo_tpot_s:
         return None

@@ -17,7 +17,9 @@ class Disaggregation:
     """A separate pool of prefill instances; the decode instances only decode.
 
     `kv_transfer_s(input_tokens)` is the time to move a prompt's KV cache from a prefill
-    instance to a decode instance over the network.
+    instance to a decode instance over the network. The prefill pool does not wait for
+    room in the decode pool (no back-pressure): a request whose KV has arrived queues at
+    its decode instance until that instance has blocks and batch room for it.
     """
 
     timer: StepTimer
