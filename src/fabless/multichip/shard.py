@@ -41,7 +41,8 @@ def stage_config(config: ModelConfig, tp: int, pp: int = 1, ep: int = 1) -> Mode
     `shard_config`). Pipeline parallelism gives a stage ceil(layers / pp) layers; the
     stage keeps the embedding and the LM head, which is the last stage, the slowest.
     Expert parallelism runs inside the TP group: each chip holds experts / ep whole
-    experts, each split tp / ep ways, and sees top_k / ep of each token's experts.
+    experts, each split tp / ep ways, and sees top_k / ep of each token's experts
+    (rounded, at least one: with top_k < ep the chip's expert compute is overcounted).
     """
     check_shardable(config, tp, pp, ep)
     shard = shard_config(config, tp)
