@@ -4,6 +4,9 @@ Table 1 times each instruction kind at decode-sized shapes on fab1. Table 2 runs
 linear layer of one SmolLM2-135M decode token (30 layers of q, k, v, o, gate, up, down and
 the tied lm_head) as `mxu.gemm` tiles of 128 output columns, weights resident in SRAM
 spread over fab1's 8 cores, and compares with numpy doing the same x @ W in fp32.
+Table 3 streams the same weights from HBM instead, double-buffered through SRAM by
+`dma.load` and semaphores, one MXU per core: the copies cost every token, the tile
+preparation only the first (the simulator keys prepared tiles by their HBM source).
 Weights are random: speed does not depend on the values. BLAS runs on one thread, as
 tile-sized calls do anyway, so that the numpy baseline does not thrash on a busy machine.
 
@@ -30,6 +33,8 @@ from fabless.isa import (  # noqa: E402
     NormKind,
     Program,
     ProgramBuilder,
+    SemSignal,
+    SemWait,
     UnaryOp,
     VpuBinary,
     VpuNorm,
@@ -90,15 +95,34 @@ def instruction_table() -> None:
         print(f"{label:<30}{seconds_per_run(sim, program, 5) / 200 * 1e6:>10.1f}")
 
 
-def decode_linears(dtype: Dtype) -> tuple[Program, list[tuple[int, int]], FunctionalSimulator]:
-    """Every decode-step matmul of SmolLM2-135M as gemm tiles, weights resident in SRAM."""
+def smollm2_shapes() -> list[tuple[int, int]]:
+    """[k, n] of every decode-step matmul of SmolLM2-135M; the tied lm_head (576 x 49152) in
+    column blocks so that each fits one core."""
     cfg = load_model_config("smollm2-135m")
     h, inter = cfg.hidden_size, cfg.intermediate_size
     per_layer = [(h, cfg.q_size), (h, cfg.kv_size), (h, cfg.kv_size), (cfg.q_size, h), (h, inter), (h, inter),
                  (inter, h)]
-    # the tied lm_head (576 x 49152) is split into column blocks so each fits one core
     head_block = 8 * COLS
-    shapes = per_layer * cfg.num_layers + [(h, head_block)] * (cfg.vocab_size // head_block)
+    return per_layer * cfg.num_layers + [(h, head_block)] * (cfg.vocab_size // head_block)
+
+
+def random_weights(rng: np.random.Generator, shape: tuple[int, int], dtype: Dtype) -> np.ndarray:
+    if dtype is Dtype.INT8:
+        return rng.integers(-128, 128, shape).astype(np.int8)
+    return rng.standard_normal(shape).astype(dtype.numpy)
+
+
+def gemm_tiles(k: int, n: int, w_addr: int, dtype: Dtype) -> list[MxuGemm]:
+    return [
+        MxuGemm(x_addr=0, x_stride=0, w_addr=w_addr + start * dtype.itemsize, w_stride=n * dtype.itemsize, m=1,
+                k=k, n=min(COLS, n - start), x_dtype=dtype, w_dtype=dtype, acc_row=0)
+        for start in range(0, n, COLS)
+    ]
+
+
+def decode_linears(dtype: Dtype) -> tuple[Program, list[tuple[int, int]], FunctionalSimulator]:
+    """Every decode-step matmul of SmolLM2-135M as gemm tiles, weights resident in SRAM."""
+    shapes = smollm2_shapes()
     sim = FunctionalSimulator(CHIP)
     rng = np.random.default_rng(1)
     builder = ProgramBuilder()
@@ -107,16 +131,42 @@ def decode_linears(dtype: Dtype) -> tuple[Program, list[tuple[int, int]], Functi
     for index, (k, n) in enumerate(shapes):
         core = min(range(CHIP.cores), key=lambda c: next_addr[c])
         addr = next_addr[core]
-        w = rng.integers(-128, 128, (k, n)).astype(np.int8) if dtype is Dtype.INT8 else \
-            rng.standard_normal((k, n)).astype(dtype.numpy)
+        w = random_weights(rng, (k, n), dtype)
         sim.write_sram(core, addr, w)
-        sim.write_sram(core, x_addr, np.ones(4096, np.int8 if dtype is Dtype.INT8 else dtype.numpy))
+        sim.write_sram(core, x_addr, np.ones(4096, dtype.numpy))
         next_addr[core] = addr + w.nbytes
-        for tile, start in enumerate(range(0, n, COLS)):
-            builder.emit(f"c{core}.mxu{(index + tile) % CHIP.core.matrix.count}", MxuGemm(
-                x_addr=x_addr, x_stride=0, w_addr=addr + start * dtype.itemsize, w_stride=n * dtype.itemsize,
-                m=1, k=k, n=min(COLS, n - start), x_dtype=dtype, w_dtype=dtype, acc_row=0))
+        for tile, gemm in enumerate(gemm_tiles(k, n, addr, dtype)):
+            builder.emit(f"c{core}.mxu{(index + tile) % CHIP.core.matrix.count}", gemm)
     assert max(next_addr) <= CHIP.core.sram.capacity_bytes, "weights do not fit in SRAM"
+    return builder.build(), shapes, sim
+
+
+def decode_streamed(dtype: Dtype) -> tuple[Program, list[tuple[int, int]], FunctionalSimulator]:
+    """The same matmuls with weights in HBM, double-buffered into each core's SRAM."""
+    shapes = smollm2_shapes()
+    sim = FunctionalSimulator(CHIP)
+    rng = np.random.default_rng(1)
+    builder = ProgramBuilder()
+    buffer_bytes = max(k * n for k, n in shapes) * dtype.itemsize
+    buffers = [0x10000, 0x10000 + buffer_bytes]
+    full = [[builder.semaphore(), builder.semaphore()] for _ in range(CHIP.cores)]
+    free = [[builder.semaphore(), builder.semaphore()] for _ in range(CHIP.cores)]
+    hbm = 0
+    for index, (k, n) in enumerate(shapes):
+        core, turn = index % CHIP.cores, index // CHIP.cores
+        side = turn % 2
+        w = random_weights(rng, (k, n), dtype)
+        sim.write_hbm(hbm, w)
+        if turn >= 2:
+            builder.emit(f"c{core}.dma0", SemWait(sem=free[core][side]))
+        builder.emit(f"c{core}.dma0", DmaLoad(hbm_addr=hbm, sram_addr=buffers[side], rows=1, row_bytes=w.nbytes,
+                                              hbm_stride=0, sram_stride=0), SemSignal(sem=full[core][side]))
+        builder.emit(f"c{core}.mxu0", SemWait(sem=full[core][side]))
+        builder.extend(f"c{core}.mxu0", gemm_tiles(k, n, buffers[side], dtype))
+        builder.emit(f"c{core}.mxu0", SemSignal(sem=free[core][side]))
+        hbm += w.nbytes
+    for core in range(CHIP.cores):
+        sim.write_sram(core, 0, np.ones(4096, dtype.numpy))
     return builder.build(), shapes, sim
 
 
@@ -146,6 +196,23 @@ def decode_table() -> None:
               f"{numpy_s * 1e3:>15.1f}{sim_s / numpy_s:>8.2f}{1 / sim_s:>11.1f}")
 
 
+def streamed_table() -> None:
+    print("\nTable 3: the same matmuls, weights streamed from HBM every token (best of 3)")
+    header = f"{'weights':<10}{'instrs':>8}{'HBM MB read':>13}{'first ms':>10}{'sim ms':>10}"
+    print(header + f"{'numpy fp32 ms':>15}{'ratio':>8}{'tok/s cap':>11}")
+    for dtype in (Dtype.BF16, Dtype.FP32):
+        program, shapes, sim = decode_streamed(dtype)
+        start = time.perf_counter()
+        stats = sim.run(program)
+        first = time.perf_counter() - start
+        sim_s = seconds_per_run(sim, program, 3)
+        numpy_s = numpy_linears(shapes, 3)
+        print(f"{dtype.name.lower():<10}{stats.total_instructions:>8}{stats.hbm_read_bytes / 1e6:>13.1f}"
+              f"{first * 1e3:>10.0f}{sim_s * 1e3:>10.1f}{numpy_s * 1e3:>15.1f}{sim_s / numpy_s:>8.2f}"
+              f"{1 / sim_s:>11.1f}")
+
+
 if __name__ == "__main__":
     instruction_table()
     decode_table()
+    streamed_table()

@@ -4,6 +4,7 @@ import numpy as np
 
 from fabless.funcsim.errors import ProgramError
 from fabless.funcsim.memory import tile
+from fabless.funcsim.provenance import Copy
 from fabless.funcsim.unit import Step, Unit
 from fabless.isa.instructions import DmaGather, DmaLoad, DmaScatter, DmaStore, LinkSend
 
@@ -14,13 +15,32 @@ _INDEX = np.dtype(np.int32)
 def _load(unit: Unit, instr: DmaLoad) -> Step:
     src = tile(unit.memory.hbm, "HBM", instr.hbm_addr, instr.rows, instr.row_bytes, instr.hbm_stride, _BYTES)
     dst = unit.sram_tile(instr.sram_addr, instr.rows, instr.row_bytes, instr.sram_stride, _BYTES, True)
-    return lambda: np.copyto(dst, src)
+    ((start, end),) = unit.writes
+    unit.writes.clear()  # the load marks its own pages, then records what they now copy
+    memory, provenance, core = unit.memory, unit.provenance, unit.core
+
+    def run() -> None:
+        np.copyto(dst, src)
+        memory.mark_written(core, start, end)
+        provenance.record(
+            Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
+                 instr.row_bytes, memory.clock)
+        )
+
+    return run
 
 
 def _store(unit: Unit, instr: DmaStore) -> Step:
     src = unit.sram_tile(instr.sram_addr, instr.rows, instr.row_bytes, instr.sram_stride, _BYTES)
     dst = tile(unit.memory.hbm, "HBM", instr.hbm_addr, instr.rows, instr.row_bytes, instr.hbm_stride, _BYTES, True)
-    return lambda: np.copyto(dst, src)
+    memory, start = unit.memory, instr.hbm_addr
+    end = start + (instr.rows - 1) * instr.hbm_stride + instr.row_bytes
+
+    def run() -> None:
+        np.copyto(dst, src)
+        memory.mark_hbm_written(start, end)
+
+    return run
 
 
 def _table(unit: Unit, instr: DmaGather | DmaScatter) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +83,12 @@ def _scatter(unit: Unit, instr: DmaScatter) -> Step:
     index, table = _table(unit, instr)
     src = unit.sram_tile(instr.sram_addr, instr.count, instr.row_bytes, instr.sram_stride, _BYTES)
 
+    memory, row_bytes, stride, base = unit.memory, instr.row_bytes, instr.table_stride, instr.table_addr
+
     def run() -> None:
-        table[_checked(index, table.shape[0])] = src
+        rows = _checked(index, table.shape[0])
+        table[rows] = src
+        memory.mark_hbm_written(base + int(rows.min()) * stride, base + int(rows.max()) * stride + row_bytes)
 
     return run
 

@@ -16,6 +16,8 @@ _MAP_NORESERVE = 0x4000  # Linux: do not reserve swap for the untouched part of 
 ACC_WORD_BYTES = 4
 PAGE_BITS = 12
 """SRAM writes are tracked per 4 KiB page, so MXUs can reuse weights prepared earlier."""
+HBM_PAGE_BITS = 20
+"""HBM writes are tracked per MiB page, so weights copied in again can reuse theirs."""
 
 
 class Memory:
@@ -34,8 +36,9 @@ class Memory:
         self._sram: dict[int, np.ndarray] = {}
         self._pages: dict[int, np.ndarray] = {}
         self._acc: dict[tuple[int, int], np.ndarray] = {}
+        self._hbm_pages = np.zeros((self.hbm_bytes >> HBM_PAGE_BITS) + 1, dtype=np.int64)
         self.clock = 0
-        """Counts SRAM writes; a page remembers the count of its latest write."""
+        """Counts writes; a page (SRAM or HBM) remembers the count of its latest write."""
 
     def sram(self, core: int) -> np.ndarray:
         if core not in self._sram:
@@ -51,6 +54,17 @@ class Memory:
     def mark_written(self, core: int, start: int, end: int) -> None:
         self.clock += 1
         self._pages[core][start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1] = self.clock
+
+    def sram_unchanged_since(self, clock: int, core: int, start: int, end: int) -> bool:
+        """Whether no write touched SRAM bytes [start, end) of `core` after write clock `clock`."""
+        return bool(self.pages(core)[start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1].max() <= clock)
+
+    def mark_hbm_written(self, start: int, end: int) -> None:
+        self.clock += 1
+        self._hbm_pages[start >> HBM_PAGE_BITS : ((end - 1) >> HBM_PAGE_BITS) + 1] = self.clock
+
+    def hbm_unchanged_since(self, clock: int, start: int, end: int) -> bool:
+        return bool(self._hbm_pages[start >> HBM_PAGE_BITS : ((end - 1) >> HBM_PAGE_BITS) + 1].max() <= clock)
 
     def accumulator(self, core: int, mxu: int) -> np.ndarray:
         """The accumulator words as uint32 [acc_rows, cols]; view as float32 or int32."""

@@ -91,16 +91,35 @@ def _weights(
     stored = unit.sram_tile(addr, rows, cols, stride, dtype.numpy)
     view = stored.T if transposed else stored
     end = addr + (rows - 1) * stride + cols * dtype.itemsize
-    mxu = unit.mxu
+    mxu, memory, provenance, core = unit.mxu, unit.memory, unit.provenance, unit.core
     prepared: tuple[LoadedWeights, LoadedWeights] | None = None
     prepared_at = -1
+
+    shape = (rows, cols, dtype, transposed, chunk)
+    sram_key = ("sram", core, addr, stride, *shape)
+
+    def prepare() -> tuple[LoadedWeights, LoadedWeights]:
+        found = provenance.prepared(sram_key, lambda clock: memory.sram_unchanged_since(clock, core, addr, end))
+        source = None if found else provenance.source(core, addr, rows, cols * dtype.itemsize, stride)
+        if source:
+            hbm_key = ("hbm", source.hbm_addr, source.hbm_stride, *shape)
+            found = provenance.prepared(
+                hbm_key, lambda clock: memory.hbm_unchanged_since(clock, source.hbm_addr, source.hbm_end)
+            )
+        if found is None:
+            weights = load_weights(view, dtype, chunk)
+            found = (weights, last_tile(weights))
+            size = sum(part.nbytes for part in weights.data)
+            provenance.keep(sram_key, found, size)
+            if source:
+                provenance.keep(hbm_key, found, size)
+        return found  # type: ignore[return-value]
 
     def run() -> tuple[LoadedWeights, LoadedWeights]:
         """Load W; returns (all of W, its last tile) for gemm, which leaves the last loaded."""
         nonlocal prepared, prepared_at
-        if prepared is None or not unit.unchanged_since(prepared_at, addr, end):
-            weights = load_weights(view, dtype, chunk)
-            prepared, prepared_at = (weights, last_tile(weights)), unit.memory.clock
+        if prepared is None or not memory.sram_unchanged_since(prepared_at, core, addr, end):
+            prepared, prepared_at = prepare(), memory.clock
         mxu.weights = prepared[0]  # type: ignore[union-attr]
         return prepared
 

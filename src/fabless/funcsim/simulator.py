@@ -17,6 +17,7 @@ from fabless.errors import FablessError
 from fabless.funcsim import dma, mxu, vpu
 from fabless.funcsim.errors import DeadlockError, ProgramError
 from fabless.funcsim.memory import Memory
+from fabless.funcsim.provenance import Provenance
 from fabless.funcsim.stats import RunStats, stream_stats
 from fabless.funcsim.unit import MxuState, Step, Unit
 from fabless.isa.asm import format_instruction
@@ -54,6 +55,7 @@ class FunctionalSimulator:
             raise FablessError(f"{chip.name} is a {chip.family} chip: the ISA targets systolic chips")
         self.chip = chip
         self.memory = Memory(chip, hbm_bytes)
+        self._provenance = Provenance(self.memory)
         self._mxus: dict[tuple[int, int], MxuState] = {}
         self._prepared: weakref.WeakKeyDictionary[Program, _Prepared] = weakref.WeakKeyDictionary()
 
@@ -71,6 +73,7 @@ class FunctionalSimulator:
         """Host write: the array's bytes (C order) into HBM at `addr`."""
         raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
         _span(self.memory.hbm, "HBM", addr, raw.size)[...] = raw
+        self.memory.mark_hbm_written(addr, addr + raw.size)
 
     def read_hbm(self, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
         return _read(self.memory.hbm, "HBM", addr, shape, dtype)
@@ -106,7 +109,7 @@ class FunctionalSimulator:
         if stream.engine == "dma" and stream.index >= DMA_QUEUES_PER_CORE:
             raise ProgramError(f"stream {name}: a core has {DMA_QUEUES_PER_CORE} DMA queues (dma0..dma3)")
         state = self._mxu(stream.core, stream.index) if stream.engine == "mxu" else None
-        return Unit(chip, self.memory, stream.core, state)
+        return Unit(chip, self.memory, stream.core, self._provenance, state)
 
     def _prepare(self, program: Program) -> _Prepared:
         streams = []

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fabless.chip.spec import ChipSpec
-from fabless.funcsim.memory import PAGE_BITS, Memory, tile
+from fabless.funcsim.memory import Memory, tile
+from fabless.funcsim.provenance import Provenance
 from fabless.isa.dtypes import Dtype
 
 Step = Callable[[], None]
@@ -46,6 +47,7 @@ class Unit:
     chip: ChipSpec
     memory: Memory
     core: int
+    provenance: Provenance
     mxu: MxuState | None = None
     writes: list[tuple[int, int]] = field(default_factory=list)
     """SRAM byte ranges the instruction being prepared writes."""
@@ -68,5 +70,4 @@ class Unit:
 
     def unchanged_since(self, clock: int, start: int, end: int) -> bool:
         """Whether no SRAM write touched bytes [start, end) after write clock `clock`."""
-        pages = self.memory.pages(self.core)
-        return bool(pages[start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1].max() <= clock)
+        return self.memory.sram_unchanged_since(clock, self.core, start, end)

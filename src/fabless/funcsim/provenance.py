@@ -1,0 +1,102 @@
+"""Where SRAM bytes came from, so that weights loaded again are not prepared again.
+
+Prepared weight tiles are kept by their SRAM location while no write touches it (weights
+resident in SRAM), and by their HBM source: a `dma.load` records that an SRAM range holds
+a copy of an HBM range, and a tile loaded from such an unmodified copy is found by that
+HBM range while no write touches it. A decode loop that streams the same weights every
+token, or builds a new program every token, prepares each tile once.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fabless.funcsim.memory import Memory
+
+CACHE_BYTES = 2 << 30
+"""Prepared weights kept for reuse; the oldest go first beyond this."""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """SRAM [sram_addr + r*sram_stride, + row_bytes) holds HBM [hbm_addr + r*hbm_stride, ...)."""
+
+    core: int
+    sram_addr: int
+    sram_stride: int
+    hbm_addr: int
+    hbm_stride: int
+    rows: int
+    row_bytes: int
+    clock: int
+
+    @property
+    def sram_end(self) -> int:
+        return self.sram_addr + (self.rows - 1) * self.sram_stride + self.row_bytes
+
+
+@dataclass(frozen=True)
+class Source:
+    """The HBM bytes an SRAM tile was copied from."""
+
+    hbm_addr: int
+    hbm_stride: int
+    hbm_end: int
+
+
+class Provenance:
+    """Copy records per core, and prepared weights keyed by their SRAM or HBM location."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self._copies: dict[int, list[Copy]] = {}
+        self._prepared: OrderedDict[tuple, tuple[object, int, int]] = OrderedDict()
+        self._bytes = 0
+
+    def record(self, copy: Copy) -> None:
+        """Note a finished dma.load; copies it overwrote are forgotten."""
+        kept = [
+            c for c in self._copies.get(copy.core, []) if c.sram_end <= copy.sram_addr or c.sram_addr >= copy.sram_end
+        ]
+        kept.append(copy)
+        self._copies[copy.core] = kept
+
+    def source(self, core: int, addr: int, rows: int, row_bytes: int, stride: int) -> Source | None:
+        """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any."""
+        end = addr + (rows - 1) * stride + row_bytes
+        for copy in self._copies.get(core, ()):
+            if not copy.sram_addr <= addr or end > copy.sram_end:
+                continue
+            if not self.memory.sram_unchanged_since(copy.clock, core, addr, end):
+                return None
+            offset = addr - copy.sram_addr
+            if copy.rows == 1 or copy.sram_stride == copy.row_bytes == copy.hbm_stride:
+                # a contiguous copy maps every SRAM layout inside it one to one
+                return Source(copy.hbm_addr + offset, stride, copy.hbm_addr + offset + end - addr)
+            row, column = divmod(offset, copy.sram_stride)
+            step, rest = divmod(stride, copy.sram_stride)
+            if rest or column + row_bytes > copy.row_bytes:
+                return None
+            hbm = copy.hbm_addr + row * copy.hbm_stride + column
+            return Source(hbm, step * copy.hbm_stride, hbm + (rows - 1) * step * copy.hbm_stride + row_bytes)
+        return None
+
+    def prepared(self, key: tuple, still_valid: Callable[[int], bool]) -> object | None:
+        """What was kept under `key`, if `still_valid(clock it was kept at)`."""
+        entry = self._prepared.get(key)
+        if entry is None or not still_valid(entry[1]):
+            return None
+        self._prepared.move_to_end(key)
+        return entry[0]
+
+    def keep(self, key: tuple, value: object, size_bytes: int) -> None:
+        old = self._prepared.pop(key, None)
+        if old is not None:
+            self._bytes -= old[2]
+        self._prepared[key] = (value, self.memory.clock, size_bytes)
+        self._bytes += size_bytes
+        while self._bytes > CACHE_BYTES and len(self._prepared) > 1:
+            _, (_, _, freed) = self._prepared.popitem(last=False)
+            self._bytes -= freed
+
+
