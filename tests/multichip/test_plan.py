@@ -11,6 +11,8 @@ from fabless.multichip import (
     all_reduce_s,
     candidate_plans,
     chip_memory,
+    kv_transfer_time,
+    network_for,
     search_plans,
     send_s,
     stage_config,
@@ -129,3 +131,15 @@ def test_pipeline_prefill_pays_the_bubble_only_when_alone(llama70b):
     # Kept full by other micro-batches: 4 stage times; alone: 4 + 3 (fill and drain).
     assert timer.prefill_s(2048, 512) == pytest.approx(4 * stage + 3 * hop)
     assert timer.lone_prefill_s(2048) == pytest.approx(7 * stage + 3 * hop)
+
+
+def test_kv_transfer_moves_each_shard_in_parallel(llama70b):
+    chip = load_chip("h100")
+    plan = ParallelPlan(tp=2)
+    per_token = llama70b.kv_cache_bytes_per_token(FP8.kv_bytes)
+    inside = kv_transfer_time(chip, llama70b, FP8, plan, total_chips=8)
+    across = kv_transfer_time(chip, llama70b, FP8, plan, total_chips=16)
+    # Within one NVLink domain a chip's half of the KV goes over its links; beyond, over its NIC.
+    assert inside(1000) == pytest.approx(send_s(network_for(chip, 8), 1000 * per_token / 2))
+    assert across(1000) == pytest.approx(send_s(network_for(chip, 16), 1000 * per_token / 2, across_domains=True))
+    assert across(1000) > inside(1000)

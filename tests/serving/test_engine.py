@@ -15,6 +15,8 @@ from fabless.serving import (
     PagedKVCache,
     Request,
     Slo,
+    max_rate,
+    poisson_requests,
     run_engine,
     simulate,
     slo_met,
@@ -128,3 +130,17 @@ def test_every_request_finishes_under_heavy_preemption():
     assert run.preemptions.sum() > 0
     assert not np.isnan(run.finish_s).any()
     assert (run.finish_s >= run.first_token_s).all() and (run.first_token_s > [r.arrival_s for r in requests]).all()
+
+
+def test_max_rate_brackets_the_slo_edge():
+    timer = AffineStepTimer(fixed_s=0.01, per_prefill_token_s=2e-5, per_sequence_s=5e-4)
+    engine = EngineConfig(kv_capacity_tokens=100_000, max_batch=64, max_step_tokens=1024)
+    deployment = Deployment(timer, engine)
+    slo = Slo(ttft_s=0.5, tpot_s=0.03)
+
+    def workload(rate: float) -> list[Request]:
+        return poisson_requests(rate, 600, 200, 50, seed=5)
+
+    point = max_rate(workload, deployment, slo, tolerance=0.02)
+    assert slo_met(point.metrics, slo)
+    assert not slo_met(simulate(workload(point.rate_per_s * 1.25), deployment, slo).metrics, slo)
