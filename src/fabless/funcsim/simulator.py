@@ -6,6 +6,7 @@ then costs one call per execution. Prepared programs are cached while the Progra
 so a decode loop that reruns one Program pays preparation once.
 """
 
+import gc
 import weakref
 from dataclasses import dataclass
 from functools import reduce
@@ -61,12 +62,20 @@ class FunctionalSimulator:
 
     def run(self, program: Program) -> RunStats:
         """Execute every stream to its end; raises ProgramError naming the failing instruction."""
-        prepared = self._prepared.get(program)
-        if prepared is None:
-            prepared = self._prepare(program)
-            self._prepared[program] = prepared
-        with np.errstate(all="ignore"):
-            _execute(prepared.streams, [0] * program.semaphores)
+        # Cyclic GC passes over the thousands of prepared steps cost more than the run
+        # itself; nothing here makes reference cycles, so it pauses until the run ends.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            prepared = self._prepared.get(program)
+            if prepared is None:
+                prepared = self._prepare(program)
+                self._prepared[program] = prepared
+            with np.errstate(all="ignore"):
+                _execute(prepared.streams, [0] * program.semaphores)
+        finally:
+            if collecting:
+                gc.enable()
         return prepared.stats
 
     def write_hbm(self, addr: int, data: np.ndarray) -> None:
