@@ -1,0 +1,72 @@
+"""Run a program on the core in Amaranth's Python simulator (small arrays: it is slow)."""
+
+from amaranth.sim import Simulator
+
+from fabless.errors import FablessError
+from fabless.rtl.config import RtlConfig
+from fabless.rtl.core import Core
+from fabless.rtl.image import CoreImage, RtlRun, image_from_rows
+
+
+def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycles: int = 1_000_000) -> RtlRun:
+    """Load `words` and `image` through the host ports, run to the end, read the memories."""
+    if len(words) > config.imem_depth:
+        raise FablessError(
+            f"{len(words)} instructions do not fit the {config.imem_depth}-entry instruction queue"
+        )
+    core = Core(config)
+    spad_in, acc_in = image.spad_rows(config), image.acc_rows()
+    result: dict[str, object] = {}
+
+    async def bench(ctx) -> None:  # type: ignore[no-untyped-def]
+        for index, word in enumerate(words):
+            ctx.set(core.imem_we, 1)
+            ctx.set(core.imem_addr, index)
+            ctx.set(core.imem_wdata, int.from_bytes(word, "little"))
+            await ctx.tick()
+        ctx.set(core.imem_we, 0)
+        for index, value in enumerate(spad_in):
+            ctx.set(core.spad_we, 1)
+            ctx.set(core.spad_row, index)
+            ctx.set(core.spad_wdata, value)
+            await ctx.tick()
+        ctx.set(core.spad_we, 0)
+        for index, value in enumerate(acc_in):
+            ctx.set(core.acc_we, 1)
+            ctx.set(core.acc_addr, index)
+            ctx.set(core.acc_wdata, value)
+            await ctx.tick()
+        ctx.set(core.acc_we, 0)
+        ctx.set(core.count, len(words))
+        ctx.set(core.start, 1)
+        await ctx.tick()
+        ctx.set(core.start, 0)
+        cycles = 1
+        while ctx.get(core.busy):
+            if cycles >= max_cycles:
+                raise FablessError(f"the core ran past {max_cycles} cycles: raise max_cycles")
+            await ctx.tick()
+            cycles += 1
+        result["cycles"] = cycles
+        result["error"] = bool(ctx.get(core.error))
+        result["spad"] = await _read_back(ctx, core.spad_row, core.spad_rdata, len(spad_in))
+        result["acc"] = await _read_back(ctx, core.acc_addr, core.acc_rdata, len(acc_in))
+
+    sim = Simulator(core)
+    sim.add_clock(1e-9)
+    sim.add_testbench(bench)
+    sim.run()
+    return RtlRun(
+        image_from_rows(config, result["spad"], result["acc"]),  # type: ignore[arg-type]
+        int(result["cycles"]),  # type: ignore[call-overload]
+        bool(result["error"]),
+    )
+
+
+async def _read_back(ctx, addr, data, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+    values = []
+    for index in range(count):
+        ctx.set(addr, index)
+        await ctx.tick()
+        values.append(ctx.get(data))
+    return values
