@@ -5,7 +5,7 @@ import numpy as np
 from fabless.funcsim.errors import ProgramError
 from fabless.funcsim.memory import tile
 from fabless.funcsim.provenance import Copy
-from fabless.funcsim.unit import Step, Unit
+from fabless.funcsim.unit import Prepare, Step, Unit
 from fabless.isa.instructions import DmaGather, DmaLoad, DmaScatter, DmaStore, LinkSend
 
 _BYTES = np.dtype(np.uint8)
@@ -97,7 +97,7 @@ def _link_send(unit: Unit, instr: LinkSend) -> Step:
     raise ProgramError("link.send needs a multi-chip simulation; the functional simulator models one chip")
 
 
-PREPARE = {
+PREPARE: dict[type, Prepare] = {
     DmaLoad: _load,
     DmaStore: _store,
     DmaGather: _gather,

@@ -11,7 +11,7 @@ import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.unit import LoadedWeights, MxuState, Step, Unit
+from fabless.funcsim.unit import LoadedWeights, MxuState, Prepare, Step, Unit
 from fabless.isa.dtypes import Dtype
 from fabless.isa.instructions import MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore
 
@@ -190,4 +190,4 @@ def _store(unit: Unit, instr: MxuStore) -> Step:
     return run
 
 
-PREPARE = {MxuLoadWeights: _ldw, MxuMatmul: _matmul, MxuGemm: _gemm, MxuStore: _store}
+PREPARE: dict[type, Prepare] = {MxuLoadWeights: _ldw, MxuMatmul: _matmul, MxuGemm: _gemm, MxuStore: _store}

@@ -20,7 +20,7 @@ from fabless.funcsim.errors import DeadlockError, ProgramError
 from fabless.funcsim.memory import Memory
 from fabless.funcsim.provenance import Provenance
 from fabless.funcsim.stats import RunStats, stream_stats
-from fabless.funcsim.unit import MxuState, Step, Unit
+from fabless.funcsim.unit import MxuState, Prepare, Step, Unit
 from fabless.isa.asm import format_instruction
 from fabless.isa.dtypes import Dtype
 from fabless.isa.fields import Instruction
@@ -28,7 +28,7 @@ from fabless.isa.instructions import Halt, SemSignal, SemWait
 from fabless.isa.program import Program, StreamId, parse_stream
 
 DMA_QUEUES_PER_CORE = 4
-_PREPARE = {**dma.PREPARE, **mxu.PREPARE, **vpu.PREPARE}
+_PREPARE: dict[type, Prepare] = {**dma.PREPARE, **mxu.PREPARE, **vpu.PREPARE}
 _CALL, _WAIT, _SIGNAL = 0, 1, 2
 
 

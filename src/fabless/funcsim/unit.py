@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -10,8 +11,10 @@ from fabless.funcsim.memory import Memory, tile
 from fabless.funcsim.provenance import Provenance
 from fabless.isa.dtypes import Dtype
 
-Step = Callable[[], None]
-"""A prepared instruction: operands resolved and checked, run() does the work."""
+Step = Callable[[], object]
+"""A prepared instruction: operands resolved and checked, calling it does the work (what it
+returns is ignored)."""
+
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,7 @@ class Unit:
     def unchanged_since(self, clock: int, start: int, end: int) -> bool:
         """Whether no SRAM write touched bytes [start, end) after write clock `clock`."""
         return self.memory.sram_unchanged_since(clock, self.core, start, end)
+
+
+Prepare = Callable[[Unit, Any], Step]
+"""Resolves one instruction's operands for a unit; raises ProgramError if they are bad."""

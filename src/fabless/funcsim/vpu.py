@@ -4,7 +4,7 @@ import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.unit import Step, Unit
+from fabless.funcsim.unit import Prepare, Step, Unit
 from fabless.isa.dtypes import BinaryOp, Broadcast, NormKind, ReduceOp, UnaryOp
 from fabless.isa.instructions import VpuBinary, VpuFill, VpuNorm, VpuReduce, VpuRope, VpuTranspose, VpuUnary
 
@@ -119,7 +119,7 @@ def _fill(unit: Unit, instr: VpuFill) -> Step:
     return lambda: np.copyto(dst, value)
 
 
-PREPARE = {
+PREPARE: dict[type, Prepare] = {
     VpuUnary: _unary,
     VpuBinary: _binary,
     VpuReduce: _reduce,

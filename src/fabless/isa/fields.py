@@ -108,7 +108,7 @@ def instruction(opcode: int, mnemonic: str, engine: str) -> Any:
     """Class decorator: make a frozen instruction dataclass and register its opcode."""
 
     def wrap(cls: type) -> type[Instruction]:
-        made = dataclass(frozen=True, kw_only=True, slots=True)(cls)
+        made: Any = dataclass(frozen=True, kw_only=True, slots=True)(cls)
         shift = OPCODE_BITS
         layout = []
         for f in dataclasses.fields(made):
