@@ -62,7 +62,8 @@ def test_unknown_weight_dtype_is_an_error():
         quantize_weight(np.zeros((1, 1), np.float32), "int4")
 
 
-def test_fp8_activations_need_fp8_weights():
-    with pytest.raises(FablessError, match="fp8 activations need fp8 weights"):
-        Numerics(weights="int8", activations="fp8", kv_cache="bf16")
-    assert Numerics.for_weights("int8") == Numerics("int8", "bf16", "bf16")
+def test_int8_weights_pair_with_int16_activations():
+    with pytest.raises(FablessError, match="int8 weights go with int16 activations and only they"):
+        Numerics(weights="int8", activations="bf16", kv_cache="bf16")
+    assert Numerics.for_weights("int8") == Numerics("int8", "int16", "bf16")
+    assert Numerics.for_weights("fp8") == Numerics("fp8", "bf16", "bf16")

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabless.chip import Sram, load_chip
-from fabless.compiler.tiling import accumulator_capacity_bytes, plan_matmul
+from fabless.compiler.tiling import accumulator_rows, plan_matmul
 from fabless.errors import FablessError
 
 FAB1 = load_chip("fab1")
@@ -46,7 +46,7 @@ def test_plans_cover_the_matmul_and_fit(m, k, n, mib, w):
     assert plan.k_tile == k or plan.k_tile % rows == 0
     assert plan.n_tile == n or plan.n_tile % cols == 0
     assert plan.sram_bytes <= chip.core.sram.capacity_bytes
-    assert plan.accumulator_bytes <= accumulator_capacity_bytes(chip)
+    assert plan.accumulator_rows(chip) <= accumulator_rows(chip)
 
 
 def test_tile_that_cannot_fit_names_the_buffer_and_sizes():
@@ -65,6 +65,12 @@ def test_tile_that_cannot_fit_names_the_buffer_and_sizes():
         "q_proj: weight tile 128x128 fp32 double-buffered needs 131072 B, and all tiles 133120 B, "
         "but the SRAM budget of chip fab1 is 10485 B; raise core.sram.mib"
     )
+
+
+def test_resident_activations_leave_the_budget_to_weights():
+    plan = plan_matmul(FAB1, 64, 576, 4096, x_dtype="fp32", w_dtype="int8", out_dtype="fp32",
+                       sram_budget_bytes=2 * 576 * 2048, resident=True)
+    assert (plan.k_tile, plan.n_tile, plan.sram_bytes) == (576, 2048, 2 * 576 * 2048)
 
 
 def test_nonpositive_dimension_is_an_error():

@@ -1,9 +1,10 @@
-"""Where everything lives in HBM: weights, scales, KV cache and activation scratch.
+"""Where everything lives in HBM: weights, scales, tables, KV cache and the host's I/O.
 
 Linear weights are stored as [in, out] (K x N, the way a weight-stationary MXU holds
 them), with the projections that read the same activation fused into one tensor: Q, K
 and V share one activation load as `qkv`, gate and up as `gate_up`. The KV cache is
 [layer][k/v][kv_head][position][head_dim], so one head's keys are one contiguous run.
+Activations never visit HBM: a step keeps them in SRAM from the embedding to the logits.
 Every region starts on an `alignment`-byte boundary.
 """
 
@@ -16,7 +17,7 @@ from fabless.compiler.numerics import Numerics
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 
-Role = Literal["weight", "scale", "bias", "norm", "table", "kv_cache", "scratch", "io"]
+Role = Literal["weight", "scale", "bias", "norm", "table", "kv_cache", "io"]
 
 DTYPE_BYTES_ALL = {**DTYPE_BYTES, "int32": 4.0}
 
@@ -75,9 +76,7 @@ class HbmLayout:
         """Byte address of one head's key (kv=0) or value (kv=1) vector at `position`."""
         region = self.regions["kv_cache"]
         _, _, batch, heads, positions, head_dim = region.shape
-        index = (
-            (((layer * 2 + kv) * batch + sequence) * heads + head) * positions + position
-        ) * head_dim
+        index = ((((layer * 2 + kv) * batch + sequence) * heads + head) * positions + position) * head_dim
         return region.offset + int(index * DTYPE_BYTES_ALL[region.dtype])
 
     def memory_map(self) -> list[tuple[str, int, int, str, str]]:
@@ -95,9 +94,7 @@ def layer_linears(config: ModelConfig, layer: int) -> tuple[Linear, ...]:
         attn = (f"{p}.self_attn.q_proj", f"{p}.self_attn.k_proj", f"{p}.self_attn.v_proj")
         return (
             Linear(f"layers.{layer}.qkv", h, qkv_n, attn, config.qkv_bias),
-            Linear(
-                f"layers.{layer}.o", config.q_size, h, (f"{p}.self_attn.o_proj",), config.out_bias
-            ),
+            Linear(f"layers.{layer}.o", config.q_size, h, (f"{p}.self_attn.o_proj",), config.out_bias),
             Linear(
                 f"layers.{layer}.gate_up",
                 h,
@@ -116,10 +113,7 @@ def layer_linears(config: ModelConfig, layer: int) -> tuple[Linear, ...]:
             Linear(f"layers.{layer}.up", h, f, (f"{p}.intermediate.dense",), True),
             Linear(f"layers.{layer}.down", f, h, (f"{p}.output.dense",), True),
         )
-    raise FablessError(
-        f"model {config.name}: family {config.family} is not compiled yet; "
-        "use a llama or bert model"
-    )
+    raise FablessError(f"model {config.name}: family {config.family} is not compiled yet; use a llama or bert model")
 
 
 def layer_norms(config: ModelConfig, layer: int) -> tuple[tuple[str, str], ...]:
@@ -161,7 +155,7 @@ def plan_layout(
     if alignment < 1 or alignment & (alignment - 1):
         raise FablessError(f"HBM alignment must be a power of two (got {alignment})")
     placer = _Placer(alignment)
-    h, act, w = config.hidden_size, numerics.activations, numerics.weights
+    h, w = config.hidden_size, numerics.weights
     layernorm = config.norm == "layernorm"
 
     def linear(lin: Linear) -> None:
@@ -196,14 +190,16 @@ def plan_layout(
     if config.family != "bert":
         kv_shape = (config.num_layers, 2, batch, config.num_kv_heads, max_context, config.head_dim)
         placer.add("kv_cache", kv_shape, numerics.kv_cache, "kv_cache")
+    if config.causal:
+        # mask[p, j] = 0 where key j is visible from position p, else -inf.
+        placer.add("mask", (max_context, max_context), "fp32", "table")
     tokens = batch * max_context
     placer.add("io.tokens", (tokens,), "int32", "io")
-    placer.add("act.x", (tokens, h), "fp32", "scratch")
-    placer.add("act.qkv", (tokens, config.q_size + 2 * config.kv_size), "fp32", "scratch")
-    placer.add("act.attn", (tokens, config.q_size), act, "scratch")
-    placer.add("act.mlp", (tokens, config.intermediate_size), act, "scratch")
+    placer.add("io.positions", (tokens,), "int32", "io")
     if config.family == "llama":
         placer.add("io.logits", (batch, config.vocab_size), "fp32", "io")
+    else:
+        placer.add("io.pooled", (batch, h), "fp32", "io")
     return HbmLayout(
         config=config,
         numerics=numerics,

@@ -1,20 +1,23 @@
-"""The dtypes a compiled model computes in: weight storage, activations and KV cache."""
+"""The dtypes a compiled model computes in: weight storage, MXU inputs and KV cache."""
 
 from dataclasses import dataclass
 
 from fabless.compiler.quantize import WEIGHT_DTYPES
 from fabless.errors import FablessError
 
-ACTIVATION_DTYPES = ("fp32", "bf16", "fp8")
+ACTIVATION_DTYPES = ("fp32", "bf16", "int16")
+KV_DTYPES = ("fp32", "bf16")
 
 
 @dataclass(frozen=True)
 class Numerics:
-    """`weights` is the HBM storage dtype; the MXU multiplies in `activations`' dtype.
+    """`weights` is the HBM storage dtype; `activations` what the MXU multiplies them with.
 
-    8-bit weights under bf16 activations are widened exactly to bf16 on the way into the
-    MXU (weight-only quantisation: HBM traffic drops, math stays bf16); fp8 activations
-    need fp8 weights so that both MXU operands are fp8.
+    Float weights (fp32, bf16, fp8) meet fp32 or bf16 activations in the MXU's float mode.
+    int8 weights take the MXU's exact integer mode: each activation row is scaled to 16
+    bits and fed as two int8 slices (high and low byte) whose int32 products the output
+    move recombines with the row and channel scales, so activations keep 16-bit precision
+    on int8 hardware.
     """
 
     weights: str = "fp32"
@@ -22,31 +25,32 @@ class Numerics:
     kv_cache: str = "fp32"
 
     def __post_init__(self) -> None:
-        if self.weights not in WEIGHT_DTYPES:
+        for field, value, allowed in (
+            ("weights", self.weights, WEIGHT_DTYPES),
+            ("activations", self.activations, ACTIVATION_DTYPES),
+            ("kv_cache", self.kv_cache, KV_DTYPES),
+        ):
+            if value not in allowed:
+                raise FablessError(f"{field} dtype {value!r} is not one of {', '.join(allowed)}")
+        if (self.weights == "int8") != (self.activations == "int16"):
             raise FablessError(
-                f"weights dtype {self.weights!r} is not one of {', '.join(WEIGHT_DTYPES)}"
-            )
-        for field, value in (("activations", self.activations), ("kv_cache", self.kv_cache)):
-            if value not in ACTIVATION_DTYPES:
-                raise FablessError(
-                    f"{field} dtype {value!r} is not one of {', '.join(ACTIVATION_DTYPES)}"
-                )
-        if self.activations == "fp8" and self.weights != "fp8":
-            raise FablessError(
-                f"fp8 activations need fp8 weights (got {self.weights}); pass --weights fp8"
-            )
-        if self.activations == "fp32" and self.weights != "fp32":
-            raise FablessError(
-                f"fp32 activations need fp32 weights (got {self.weights}); use bf16 activations"
+                f"int8 weights go with int16 activations and only they (got weights "
+                f"{self.weights}, activations {self.activations}); use Numerics.for_weights"
             )
 
     @classmethod
     def for_weights(cls, weights: str) -> "Numerics":
-        """fp32 weights compute in fp32 (exact against PyTorch); anything else in bf16."""
-        activations = "fp32" if weights == "fp32" else "bf16"
-        return cls(weights=weights, activations=activations, kv_cache=activations)
+        """fp32 computes in fp32 throughout (PyTorch-exact); the rest keep a bf16 KV cache."""
+        if weights == "fp32":
+            return cls("fp32", "fp32", "fp32")
+        return cls(weights, "int16" if weights == "int8" else "bf16", "bf16")
 
     @property
     def quantized(self) -> bool:
         """Whether weights carry per-output-channel scales."""
         return self.weights in ("int8", "fp8")
+
+    @property
+    def float_activations(self) -> str:
+        """The float dtype of MXU inputs that are not weights-side (attention probabilities)."""
+        return "fp32" if self.activations == "fp32" else "bf16"

@@ -21,7 +21,7 @@ class MatmulTiling:
     """How `x[m, k] @ w[k, n]` is cut: `m_block` rows at a time, weight tiles `k_tile` x `n_tile`.
 
     Every buffer is double-buffered in SRAM so that the DMA of the next tile overlaps the
-    MXU on the current one; the accumulator holds one `m_block` x `n_tile` output tile.
+    MXU on the current one; the accumulators hold one `m_block` x `n_tile` output tile.
     """
 
     m: int
@@ -33,6 +33,8 @@ class MatmulTiling:
     x_bytes: float
     w_bytes: float
     out_bytes: float
+    resident: bool = False
+    """Activations and outputs stay whole in SRAM (the caller holds them): only weights stream."""
 
     @property
     def m_blocks(self) -> int:
@@ -53,6 +55,8 @@ class MatmulTiling:
 
     @property
     def x_buffer_bytes(self) -> int:
+        if self.resident:
+            return 0
         return 2 * math.ceil(self.m_block * self.k_tile * self.x_bytes)
 
     @property
@@ -61,25 +65,27 @@ class MatmulTiling:
 
     @property
     def out_buffer_bytes(self) -> int:
+        if self.resident:
+            return 0
         return 2 * math.ceil(self.m_block * self.n_tile * self.out_bytes)
 
     @property
     def sram_bytes(self) -> int:
         return self.x_buffer_bytes + self.w_buffer_bytes + self.out_buffer_bytes
 
-    @property
-    def accumulator_bytes(self) -> int:
-        return self.m_block * self.n_tile * _ACCUMULATOR_BYTES
+    def accumulator_rows(self, chip: ChipSpec) -> int:
+        """Accumulator rows one MXU needs: its share of an n-tile's column blocks, m_block each."""
+        matrix = chip.core.matrix
+        blocks = math.ceil(self.n_tile / matrix.cols)
+        return math.ceil(blocks / matrix.count) * self.m_block
 
 
-def accumulator_capacity_bytes(chip: ChipSpec) -> int:
-    """Output SRAM of all the MXUs of one core."""
+def accumulator_rows(chip: ChipSpec) -> int:
+    """Rows of `cols` 4-byte words in one MXU's accumulator."""
     matrix = chip.core.matrix
     if matrix.accumulator_kib is None:
-        raise FablessError(
-            f"chip {chip.name} has no accumulator: the compiler targets family 'systolic' chips"
-        )
-    return int(matrix.accumulator_kib * 1024) * matrix.count
+        raise FablessError(f"chip {chip.name} has no accumulator: the compiler targets family 'systolic' chips")
+    return int(matrix.accumulator_kib * 1024) // (_ACCUMULATOR_BYTES * matrix.cols)
 
 
 def plan_matmul(
@@ -92,38 +98,37 @@ def plan_matmul(
     w_dtype: str,
     out_dtype: str,
     sram_budget_bytes: int | None = None,
+    resident: bool = False,
     name: str = "matmul",
 ) -> MatmulTiling:
     """The tiling with the fewest tile steps whose buffers fit the budget (default: all SRAM).
 
     Raises FablessError naming the buffer and its size when even the smallest tile
-    (one MXU block, one activation row) does not fit.
+    (one MXU block, one activation row) does not fit. With `resident`, the activations
+    and outputs are the caller's and only the weight tiles count against the budget.
     """
     for size, label in ((m, "m"), (k, "k"), (n, "n")):
         if size < 1:
             raise FablessError(f"{name}: matmul {label} must be at least 1 (got {size})")
     budget = chip.core.sram.capacity_bytes if sram_budget_bytes is None else sram_budget_bytes
-    accumulator = accumulator_capacity_bytes(chip)
+    accumulator = accumulator_rows(chip)
     rows, cols = chip.core.matrix.rows, chip.core.matrix.cols
     sizes = {
         "x_bytes": DTYPE_BYTES[x_dtype],
         "w_bytes": DTYPE_BYTES[w_dtype],
         "out_bytes": DTYPE_BYTES[out_dtype],
+        "resident": resident,
     }
 
-    smallest = MatmulTiling(
-        m=m, k=k, n=n, m_block=1, k_tile=min(k, rows), n_tile=min(n, cols), **sizes
-    )
+    smallest = MatmulTiling(m=m, k=k, n=n, m_block=1, k_tile=min(k, rows), n_tile=min(n, cols), **sizes)
     _check_fits(smallest, budget, accumulator, chip, name, x_dtype, w_dtype, out_dtype)
 
     best: MatmulTiling | None = None
     for k_tile in _candidates(k, rows):
         for n_tile in _candidates(n, cols):
             for m_block in _candidates(m, 1):
-                plan = MatmulTiling(
-                    m=m, k=k, n=n, m_block=m_block, k_tile=k_tile, n_tile=n_tile, **sizes
-                )
-                if plan.sram_bytes > budget or plan.accumulator_bytes > accumulator:
+                plan = MatmulTiling(m=m, k=k, n=n, m_block=m_block, k_tile=k_tile, n_tile=n_tile, **sizes)
+                if plan.sram_bytes > budget or plan.accumulator_rows(chip) > accumulator:
                     continue
                 if best is None or (plan.steps, plan.sram_bytes) < (best.steps, best.sram_bytes):
                     best = plan
@@ -155,11 +160,11 @@ def _check_fits(
     w: str,
     out: str,
 ) -> None:
-    if plan.accumulator_bytes > accumulator:
+    if plan.accumulator_rows(chip) > accumulator:
         raise FablessError(
-            f"{name}: accumulator tile {plan.m_block}x{plan.n_tile} fp32 "
-            f"({plan.accumulator_bytes} B) does not fit the {accumulator} B accumulator "
-            f"of chip {chip.name}; raise core.matrix.accumulator_kib"
+            f"{name}: accumulator tile of {plan.accumulator_rows(chip)} rows does not fit the "
+            f"{accumulator} rows of an MXU accumulator of chip {chip.name}; "
+            "raise core.matrix.accumulator_kib"
         )
     if plan.sram_bytes <= budget:
         return

@@ -21,9 +21,7 @@ from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 
 
-def weight_images(
-    layout: HbmLayout, tensors: Mapping[str, np.ndarray]
-) -> Iterator[tuple[Region, np.ndarray]]:
+def weight_images(layout: HbmLayout, tensors: Mapping[str, np.ndarray]) -> Iterator[tuple[Region, np.ndarray]]:
     """Each filled region with its contents in the region's storage dtype and shape."""
     config = layout.config
     source = _Source(config, tensors)
@@ -38,6 +36,7 @@ def weight_images(
         yield layout["rope.cos"], cos
         yield layout["rope.sin"], sin
         yield from _norm(layout, source, "final_norm", "model.norm")
+        yield layout["mask"], causal_mask(layout.max_context)
     for layer in range(config.num_layers):
         for name, prefix in layer_norms(config, layer):
             yield from _norm(layout, source, name, prefix)
@@ -48,19 +47,22 @@ def weight_images(
 
 
 def rope_tables(config: ModelConfig, positions: int) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin [position, head_dim] in fp32, computed the way Hugging Face Llama does."""
+    """cos and sin [position, head_dim] in fp32: fp32 angles from fp64 inverse frequencies."""
     if config.rope_scaling:
         kind = dict(config.rope_scaling).get("rope_type", dict(config.rope_scaling).get("type"))
-        raise FablessError(
-            f"model {config.name}: rope_scaling {kind!r} is not supported by the compiler yet"
-        )
+        raise FablessError(f"model {config.name}: rope_scaling {kind!r} is not supported by the compiler yet")
     dim = config.head_dim
-    inv_freq = 1.0 / (
-        np.float32(config.rope_theta) ** (np.arange(0, dim, 2, dtype=np.float32) / dim)
-    )
-    freqs = np.arange(positions, dtype=np.float32)[:, None] * inv_freq.astype(np.float32)[None, :]
+    half = np.arange(0, dim, 2, dtype=np.float64) / dim
+    inv_freq = (1.0 / config.rope_theta**half).astype(np.float32)
+    freqs = np.arange(positions, dtype=np.float32)[:, None] * inv_freq[None, :]
     emb = np.concatenate([freqs, freqs], axis=1).astype(np.float32)
     return np.cos(emb).astype(np.float32), np.sin(emb).astype(np.float32)
+
+
+def causal_mask(positions: int) -> np.ndarray:
+    """[position, key] = 0 where the key is at or before the position, else -inf."""
+    seen = np.arange(positions)[None, :] <= np.arange(positions)[:, None]
+    return np.where(seen, np.float32(0.0), np.float32(-np.inf)).astype(np.float32)
 
 
 class _Source:
@@ -70,32 +72,23 @@ class _Source:
 
     def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         if name not in self.tensors:
-            raise FablessError(
-                f"checkpoint of {self.config.name} lacks tensor {name!r}; "
-                "is it a complete checkpoint?"
-            )
+            raise FablessError(f"checkpoint of {self.config.name} lacks tensor {name!r}; is it a complete checkpoint?")
         value = np.asarray(self.tensors[name], dtype=np.float32)
         if value.shape != shape:
-            raise FablessError(
-                f"checkpoint tensor {name} has shape {value.shape}, but config.json implies {shape}"
-            )
+            raise FablessError(f"checkpoint tensor {name} has shape {value.shape}, but config.json implies {shape}")
         return value
 
 
 def _linear(layout: HbmLayout, source: _Source, lin: Linear) -> Iterator[tuple[Region, np.ndarray]]:
     outs = _split_outputs(source.config, lin)
-    parts = [
-        source.get(f"{name}.weight", (n, lin.k)) for name, n in zip(lin.sources, outs, strict=True)
-    ]
+    parts = [source.get(f"{name}.weight", (n, lin.k)) for name, n in zip(lin.sources, outs, strict=True)]
     weight = np.concatenate(parts, axis=0)
     quantized = quantize_weight(weight, layout.numerics.weights, channel_axis=0)
     yield layout[f"{lin.name}.weight"], np.ascontiguousarray(quantized.values.T)
     if quantized.scales is not None:
         yield layout[f"{lin.name}.scale"], quantized.scales
     if lin.bias:
-        biases = [
-            source.get(f"{name}.bias", (n,)) for name, n in zip(lin.sources, outs, strict=True)
-        ]
+        biases = [source.get(f"{name}.bias", (n,)) for name, n in zip(lin.sources, outs, strict=True)]
         yield layout[f"{lin.name}.bias"], np.concatenate(biases)
 
 
@@ -108,9 +101,7 @@ def _split_outputs(config: ModelConfig, lin: Linear) -> tuple[int, ...]:
     return (lin.n,)
 
 
-def _norm(
-    layout: HbmLayout, source: _Source, name: str, prefix: str
-) -> Iterator[tuple[Region, np.ndarray]]:
+def _norm(layout: HbmLayout, source: _Source, name: str, prefix: str) -> Iterator[tuple[Region, np.ndarray]]:
     h = source.config.hidden_size
     yield layout[f"{name}.weight"], source.get(f"{prefix}.weight", (h,))
     if source.config.norm == "layernorm":

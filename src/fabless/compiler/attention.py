@@ -1,0 +1,328 @@
+"""Lower one layer's attention: KV-cache writes, scores on the MXU, softmax on the VPU.
+
+New keys and values are scattered into the HBM cache at run-time positions (an int32
+vector the host writes), so one decode program serves every position of its context
+bucket: attention runs over the bucket's `kv_len` keys and a causal mask row, gathered
+by position, hides the ones not written yet. Grouped-query heads that share a KV head
+multiply the same keys in one pass when a step has one token.
+"""
+
+import math
+from dataclasses import dataclass
+
+from fabless.compiler.context import DATA_QUEUE, Lowering
+from fabless.compiler.sram import Buffer
+from fabless.isa import (
+    BinaryOp,
+    Broadcast,
+    DmaScatter,
+    Dtype,
+    MxuGemm,
+    MxuStore,
+    ReduceOp,
+    UnaryOp,
+    VpuBinary,
+    VpuReduce,
+    VpuUnary,
+)
+
+
+@dataclass(frozen=True)
+class AttentionScratch:
+    """SRAM of the attention of every layer of one program."""
+
+    keys: tuple[Buffer, ...]  # two [kv_len, head_dim] KV-dtype slots; none for encoders
+    values: tuple[Buffer, ...]
+    kv_new: Buffer | None  # [T, 2 kv_size] KV dtype: new keys and values cast for the cache
+    scores: tuple[Buffer, Buffer]  # [R, kv_len] fp32
+    probs: tuple[Buffer, Buffer]  # [R, kv_len] float activations
+    row_max: Buffer  # [R, 1] fp32
+    row_sum: Buffer  # [R, 1] fp32
+    sqrt_d: Buffer  # [1, kv_len] fp32, every element sqrt(head_dim)
+    mask: Buffer | None  # [T, kv_len] fp32 rows of the causal mask at the step's positions
+    positions: Buffer | None  # [T, 1] int32
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """Query rows that share one KV head: their rows in `qkv`, scores and the output."""
+
+    kv_head: int
+    q_addr: int
+    q_stride: int
+    rows: int
+    score_row: int
+    out_addr: int
+    out_stride: int
+
+
+def lower_attention(
+    lowering: Lowering, layer: int, qkv: Buffer, tokens: int, kv_len: int, out: Buffer, s: AttentionScratch
+) -> None:
+    """out[:tokens, :q_size] = attention of the roped queries in `qkv` over `kv_len` keys."""
+    config = lowering.layout.config
+    d, heads, kv_heads = config.head_dim, config.num_heads, config.num_kv_heads
+    group = heads // kv_heads
+    cached = s.positions is not None
+    if cached:
+        _write_cache(lowering, layer, qkv, tokens, s)
+    units = _units(qkv, out, tokens, heads, group, d)
+    batches = [units] if tokens == 1 else [[unit] for unit in units]
+    keys: tuple[int, Buffer] | None = None
+    values: tuple[int, Buffer] | None = None
+    loads = 0
+    for batch_index, batch in enumerate(batches):
+        scores, probs = s.scores[batch_index % 2], s.probs[batch_index % 2]
+        for unit in batch:
+            if keys is None or keys[0] != unit.kv_head:
+                keys = (unit.kv_head, _cached(lowering, layer, 0, unit.kv_head, qkv, tokens, kv_len, s, loads))
+                loads += 1
+            _scores(lowering, unit, keys[1], scores, kv_len, d)
+        _softmax(lowering, scores, probs, sum(unit.rows for unit in batch), kv_len, s, tokens)
+        for unit in batch:
+            if values is None or values[0] != unit.kv_head:
+                values = (unit.kv_head, _cached(lowering, layer, 1, unit.kv_head, qkv, tokens, kv_len, s, loads))
+                loads += 1
+            _weighted_values(lowering, unit, probs, values[1], kv_len, d, out.dtype)
+
+
+def _units(qkv: Buffer, out: Buffer, tokens: int, heads: int, group: int, d: int) -> list[_Unit]:
+    if tokens == 1:
+        # One token: the `group` query heads of a KV head are adjacent rows of head_dim.
+        return [
+            _Unit(
+                g, qkv.at(0, g * group * d), d * 4, group, g * group, out.at(0, g * group * d), d * out.dtype.itemsize
+            )
+            for g in range(heads // group)
+        ]
+    return [
+        _Unit(h // group, qkv.at(0, h * d), qkv.stride, tokens, 0, out.at(0, h * d), out.stride) for h in range(heads)
+    ]
+
+
+def _write_cache(lowering: Lowering, layer: int, qkv: Buffer, tokens: int, s: AttentionScratch) -> None:
+    layout, config = lowering.layout, lowering.layout.config
+    d, kv_size, q_size = config.head_dim, config.kv_size, config.q_size
+    source = qkv
+    if s.kv_new is not None:
+        lowering.emit(
+            "vpu",
+            VpuUnary(
+                op=UnaryOp.COPY,
+                dst_addr=s.kv_new.addr,
+                dst_stride=s.kv_new.stride,
+                dst_dtype=s.kv_new.dtype,
+                src_addr=qkv.at(0, q_size),
+                src_stride=qkv.stride,
+                src_dtype=qkv.dtype,
+                rows=tokens,
+                cols=2 * kv_size,
+            ),
+            reads=(qkv.span(0, tokens),),
+            writes=(s.kv_new.span(0, tokens),),
+        )
+        source, first_col = s.kv_new, 0
+    else:
+        first_col = q_size
+    assert s.positions is not None
+    item = source.dtype.itemsize
+    for kv in (0, 1):
+        for g in range(config.num_kv_heads):
+            start = layout.kv_offset(layer, kv, g, 0)
+            end = layout.kv_offset(layer, kv, g, layout.max_context)
+            col = first_col + kv * kv_size + g * d
+            lowering.emit(
+                DATA_QUEUE,
+                DmaScatter(
+                    index_addr=s.positions.addr,
+                    count=tokens,
+                    table_addr=start,
+                    table_stride=d * item,
+                    row_bytes=d * item,
+                    sram_addr=source.at(0, col),
+                    sram_stride=source.stride,
+                ),
+                reads=(s.positions.span(0, tokens), source.span(0, tokens)),
+                writes=(("hbm", start, end),),
+            )
+
+
+def _cached(
+    lowering: Lowering,
+    layer: int,
+    kv: int,
+    kv_head: int,
+    qkv: Buffer,
+    tokens: int,
+    kv_len: int,
+    s: AttentionScratch,
+    loads: int,
+) -> Buffer:
+    """A head's keys (kv=0) or values [kv_len, head_dim]: from the HBM cache, or from `qkv`."""
+    layout, config = lowering.layout, lowering.layout.config
+    d = config.head_dim
+    if s.positions is None:
+        col = config.q_size + kv * config.kv_size + kv_head * d
+        return Buffer("keys" if kv == 0 else "values", qkv.at(0, col), tokens, d, qkv.dtype, qkv.stride)
+    region = layout["kv_cache"]
+    buffer = (s.keys if kv == 0 else s.values)[loads % 2]
+    offset = layout.kv_offset(layer, kv, kv_head, 0) - region.offset
+    lowering.load(region, buffer, hbm_offset=offset, rows=1, row_bytes=kv_len * buffer.stride)
+    return buffer
+
+
+def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: int, d: int) -> None:
+    cols = lowering.chip.core.matrix.cols
+    q_span = ("sram", unit.q_addr, unit.q_addr + (unit.rows - 1) * unit.q_stride + 4 * d)
+    for c0 in range(0, kv_len, cols):
+        width = min(cols, kv_len - c0)
+        mxu = lowering.next_mxu()
+        lowering.emit(
+            mxu,
+            MxuGemm(
+                x_addr=unit.q_addr,
+                x_stride=unit.q_stride,
+                w_addr=keys.at(c0),
+                w_stride=keys.stride,
+                m=unit.rows,
+                k=d,
+                n=width,
+                x_dtype=Dtype.FP32,
+                w_dtype=keys.dtype,
+                acc_row=0,
+                transposed=1,
+            ),
+            reads=(q_span, ("sram", keys.at(c0), keys.at(c0 + width - 1) + d * keys.dtype.itemsize)),
+        )
+        row = unit.score_row
+        lowering.emit(
+            mxu,
+            MxuStore(
+                acc_row=0,
+                m=unit.rows,
+                n=width,
+                acc_dtype=Dtype.FP32,
+                out_addr=scores.at(row, c0),
+                out_stride=scores.stride,
+                out_dtype=Dtype.FP32,
+            ),
+            writes=(("sram", scores.at(row, c0), scores.at(row + unit.rows - 1, c0 + width)),),
+        )
+
+
+def _softmax(
+    lowering: Lowering, scores: Buffer, probs: Buffer, rows: int, kv_len: int, s: AttentionScratch, tokens: int
+) -> None:
+    def binary(op: BinaryOp, dst: Buffer, a: Buffer, b: Buffer, broadcast: Broadcast, b_stride: int) -> None:
+        b_rows = 1 if broadcast is Broadcast.ROW else rows
+        b_end = b.addr + (b_rows - 1) * b_stride + (4 if broadcast is Broadcast.COL else b.stride)
+        lowering.emit(
+            "vpu",
+            VpuBinary(
+                op=op,
+                dst_addr=dst.addr,
+                dst_stride=dst.stride,
+                dst_dtype=dst.dtype,
+                a_addr=a.addr,
+                a_stride=a.stride,
+                a_dtype=a.dtype,
+                b_addr=b.addr,
+                b_stride=b_stride,
+                b_dtype=b.dtype,
+                broadcast=broadcast,
+                rows=rows,
+                cols=kv_len,
+            ),
+            reads=(a.span(0, rows), ("sram", b.addr, b_end)),
+            writes=(dst.span(0, rows),),
+        )
+
+    def reduce(op: ReduceOp, dst: Buffer) -> None:
+        lowering.emit(
+            "vpu",
+            VpuReduce(
+                op=op,
+                dst_addr=dst.addr,
+                dst_stride=4,
+                dst_dtype=Dtype.FP32,
+                src_addr=scores.addr,
+                src_stride=scores.stride,
+                src_dtype=Dtype.FP32,
+                rows=rows,
+                cols=kv_len,
+            ),
+            reads=(scores.span(0, rows),),
+            writes=(dst.span(0, rows),),
+        )
+
+    binary(BinaryOp.DIV, scores, scores, s.sqrt_d, Broadcast.ROW, 0)
+    if s.mask is not None:
+        if tokens == 1:
+            binary(BinaryOp.ADD, scores, scores, s.mask, Broadcast.ROW, 0)
+        else:
+            binary(BinaryOp.ADD, scores, scores, s.mask, Broadcast.NONE, s.mask.stride)
+    reduce(ReduceOp.MAX, s.row_max)
+    binary(BinaryOp.SUB, scores, scores, s.row_max, Broadcast.COL, 4)
+    lowering.emit(
+        "vpu",
+        VpuUnary(
+            op=UnaryOp.EXP,
+            dst_addr=scores.addr,
+            dst_stride=scores.stride,
+            dst_dtype=Dtype.FP32,
+            src_addr=scores.addr,
+            src_stride=scores.stride,
+            src_dtype=Dtype.FP32,
+            rows=rows,
+            cols=kv_len,
+        ),
+        reads=(scores.span(0, rows),),
+        writes=(scores.span(0, rows),),
+    )
+    reduce(ReduceOp.SUM, s.row_sum)
+    binary(BinaryOp.DIV, probs, scores, s.row_sum, Broadcast.COL, 4)
+
+
+def _weighted_values(
+    lowering: Lowering, unit: _Unit, probs: Buffer, values: Buffer, kv_len: int, d: int, out_dtype: Dtype
+) -> None:
+    cols = lowering.chip.core.matrix.cols
+    row = unit.score_row
+    for c0 in range(0, d, cols):
+        width = min(cols, d - c0)
+        mxu = lowering.next_mxu()
+        lowering.emit(
+            mxu,
+            MxuGemm(
+                x_addr=probs.at(row),
+                x_stride=probs.stride,
+                w_addr=values.at(0, c0),
+                w_stride=values.stride,
+                m=unit.rows,
+                k=kv_len,
+                n=width,
+                x_dtype=probs.dtype,
+                w_dtype=values.dtype,
+                acc_row=0,
+            ),
+            reads=(probs.span(row, unit.rows), ("sram", values.addr, values.at(kv_len - 1, d))),
+        )
+        out_addr = unit.out_addr + c0 * out_dtype.itemsize
+        lowering.emit(
+            mxu,
+            MxuStore(
+                acc_row=0,
+                m=unit.rows,
+                n=width,
+                acc_dtype=Dtype.FP32,
+                out_addr=out_addr,
+                out_stride=unit.out_stride,
+                out_dtype=out_dtype,
+            ),
+            writes=(("sram", out_addr, out_addr + (unit.rows - 1) * unit.out_stride + width * out_dtype.itemsize),),
+        )
+
+
+def sqrt_head_dim(head_dim: int) -> float:
+    """The divisor of the scores, as fp32 computes it."""
+    return math.sqrt(head_dim)

@@ -1,0 +1,334 @@
+"""Compile one step's graph into an ISA program for core 0 of a systolic chip.
+
+A step keeps every activation in SRAM from the embedding to the logits, so the only HBM
+traffic is weights (streamed tile by tile, double-buffered), the KV cache and the host's
+inputs and outputs. That is the fusion: norms feed the next matmul's input in place, Q,
+K and V share one activation read (one fused weight), SiLU-mul runs on the VPU between
+gate/up and down, and residual adds consume matmul outputs straight from SRAM.
+
+Programs need shapes only: `compile_graph` reads the layout's addresses, never weight
+values, so the cycle-level simulator can compile for timing without a checkpoint.
+"""
+
+import math
+
+from fabless.chip.spec import ChipSpec
+from fabless.compiler.attention import AttentionScratch, lower_attention
+from fabless.compiler.context import DATA_QUEUE, DTYPES, Lowering
+from fabless.compiler.layout import HbmLayout, Region, global_linears, layer_linears
+from fabless.compiler.matmul import MatmulScratch, lower_linear, plan_linear
+from fabless.compiler.sram import Buffer, SramPlan
+from fabless.compiler.vpu import VectorOps
+from fabless.errors import FablessError
+from fabless.graph.ops import Graph
+from fabless.isa import DmaGather, Dtype, NormKind, Program, UnaryOp
+
+_SUPPORTED_OPS = {
+    "embed",
+    "embed_norm",
+    "attn_norm",
+    "q_proj",
+    "k_proj",
+    "v_proj",
+    "rope",
+    "kv_write",
+    "attention",
+    "o_proj",
+    "attn_residual",
+    "attn_out_norm",
+    "mlp_norm",
+    "gate_proj",
+    "up_proj",
+    "silu_mul",
+    "gelu",
+    "down_proj",
+    "mlp_residual",
+    "mlp_out_norm",
+    "final_norm",
+    "lm_head",
+}
+
+
+_HEAD = ("embed", "embed_norm")
+_TAIL = ("final_norm", "lm_head")
+
+
+def context_bucket(chip: ChipSpec, kv_len: int, max_context: int) -> int:
+    """Keys a step attends over: `kv_len` rounded up to MXU columns, so decode programs are reused."""
+    cols = chip.core.matrix.cols
+    return min(max_context, math.ceil(kv_len / cols) * cols)
+
+
+def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout) -> Program:
+    """The program of one step (`prefill`, `decode` or `encode`) of batch 1 on core 0.
+
+    Inputs it reads from HBM: `io.tokens` (and `io.positions` for causal models: the
+    position of each token, which also selects its KV-cache row and mask row). Outputs:
+    `io.logits` of the last token (decoders) or `io.pooled`, the mean of the last hidden
+    states over the tokens (encoders).
+    """
+    config = layout.config
+    if chip.family != "systolic":
+        raise FablessError(f"chip {chip.name} is a {chip.family} chip: the compiler targets systolic chips")
+    if graph.batch != 1:
+        raise FablessError(f"the compiler runs batch 1 (got {graph.batch}); compile one program per sequence")
+    for op in graph.ops:
+        if op.name not in _SUPPORTED_OPS:
+            raise FablessError(
+                f"model {graph.model}: op {op.name} ({type(op).__name__}) is not supported by the "
+                "compiler; it runs dense Llama- and BERT-style models"
+            )
+    if graph.kv_len > layout.max_context:
+        raise FablessError(
+            f"a {graph.phase} step over {graph.kv_len} tokens exceeds the layout's max context "
+            f"{layout.max_context}; plan the layout with a larger max_context"
+        )
+    tokens = graph.q_len
+    cached = graph.phase != "encode"
+    kv_len = context_bucket(chip, graph.kv_len, layout.max_context) if cached else tokens
+    sram = SramPlan(chip, f"{graph.phase} step of {tokens} tokens for {config.name}")
+    step = _Step(Lowering(chip, layout, sram), graph, tokens, kv_len, cached)
+    step.emit()
+    return step.lowering.emitter.build()
+
+
+class _Step:
+    def __init__(self, lowering: Lowering, graph: Graph, tokens: int, kv_len: int, cached: bool) -> None:
+        self.lowering = lowering
+        self.graph = graph
+        self.tokens = tokens
+        self.kv_len = kv_len
+        config = lowering.layout.config
+        self.config = config
+        numerics = lowering.layout.numerics
+        self.mxu_in = DTYPES[numerics.activations] if numerics.activations != "int16" else Dtype.FP32
+        sram, t, h = lowering.sram, tokens, config.hidden_size
+        q, kv, f = config.q_size, config.kv_size, config.intermediate_size
+        self.vpu = VectorOps(lowering)
+        self.ids = sram.alloc("tokens", t, 1, Dtype.INT32)
+        self.positions = sram.alloc("positions", t, 1, Dtype.INT32) if cached else None
+        self.x = sram.alloc("x", t, h, Dtype.FP32)
+        self.xn = sram.alloc("normed", t, h, self.mxu_in)
+        self.qkv = sram.alloc("qkv", t, q + 2 * kv, Dtype.FP32)
+        self.attn = sram.alloc("attention", t, q, self.mxu_in)
+        self.proj = sram.alloc("projection", t, h, Dtype.FP32)
+        self.hidden = sram.alloc("mlp_hidden", t, 2 * f if config.gated_mlp else f, Dtype.FP32)
+        self.mlp = sram.alloc("mlp", t, f, self.mxu_in)
+        self.norm_vectors = (sram.alloc("norm_a", 2, h, Dtype.FP32), sram.alloc("norm_b", 2, h, Dtype.FP32))
+        self.norms = 0
+        self.rope = None
+        if config.position == "rope":
+            self.rope = (
+                sram.alloc("cos", t, config.head_dim, Dtype.FP32),
+                sram.alloc("sin", t, config.head_dim, Dtype.FP32),
+            )
+        self.attention = self._attention_scratch(cached)
+        self.final = sram.alloc("final", 1, h, self.mxu_in) if config.family == "llama" else None
+        self.logits = sram.alloc("logits", 1, config.vocab_size, Dtype.FP32) if self.final else None
+        self.pooled = (
+            None if self.final else (sram.alloc("transposed", h, t, Dtype.FP32), sram.alloc("pooled", h, 1, Dtype.FP32))
+        )
+        self.matmul = self._matmul_scratch()
+        self._weight_slots()
+
+    def _attention_scratch(self, cached: bool) -> AttentionScratch:
+        sram, c, t, kv_len = self.lowering.sram, self.config, self.tokens, self.kv_len
+        numerics = self.lowering.layout.numerics
+        kv_dtype = DTYPES[numerics.kv_cache]
+        p_dtype = DTYPES[numerics.float_activations]
+        rows = c.num_heads if t == 1 else t
+        slots = {
+            name: tuple(sram.alloc(f"{name}{i}", kv_len, c.head_dim, kv_dtype) for i in range(2)) if cached else ()
+            for name in ("keys", "values")
+        }
+        return AttentionScratch(
+            keys=slots["keys"],
+            values=slots["values"],
+            kv_new=sram.alloc("kv_new", t, 2 * c.kv_size, kv_dtype) if cached and kv_dtype is not Dtype.FP32 else None,
+            scores=(sram.alloc("scores0", rows, kv_len, Dtype.FP32), sram.alloc("scores1", rows, kv_len, Dtype.FP32)),
+            probs=(sram.alloc("probs0", rows, kv_len, p_dtype), sram.alloc("probs1", rows, kv_len, p_dtype)),
+            row_max=sram.alloc("row_max", rows, 1, Dtype.FP32),
+            row_sum=sram.alloc("row_sum", rows, 1, Dtype.FP32),
+            sqrt_d=sram.alloc("sqrt_head_dim", 1, kv_len, Dtype.FP32),
+            mask=sram.alloc("mask", t, kv_len, Dtype.FP32) if cached and c.causal else None,
+            positions=self.positions,
+        )
+
+    def _linears(self) -> list[tuple[str, int, int, int]]:
+        """(name, m, k, n) of every projection the step runs."""
+        out = []
+        for layer in range(self.config.num_layers):
+            out += [(lin.name, self.tokens, lin.k, lin.n) for lin in layer_linears(self.config, layer)]
+        out += [(lin.name, 1, lin.k, lin.n) for lin in global_linears(self.config)]
+        return out
+
+    def _matmul_scratch(self) -> MatmulScratch:
+        sram = self.lowering.sram
+        linears = self._linears()
+        n_max = max(n for _, _, _, n in linears)
+        integer = self.lowering.layout.numerics.weights == "int8"
+        vectors = (sram.alloc("vectors_a", 2, n_max, Dtype.FP32), sram.alloc("vectors_b", 2, n_max, Dtype.FP32))
+        if not integer:
+            return MatmulScratch(0, 0, 0, Buffer("row_scales", 0, 1, 1, Dtype.FP32), vectors)
+        mk = max(m * k for _, m, k, _ in linears)
+        mn = max(m * n for _, m, _, n in linears)
+        return MatmulScratch(
+            slices_addr=sram.alloc("slices", 2 * mk, 1, Dtype.INT8).addr,
+            scaled_addr=sram.alloc("scaled", 2 * mk, 1, Dtype.FP32).addr,
+            low_addr=sram.alloc("low", mn, 1, Dtype.FP32).addr,
+            row_scales=sram.alloc("row_scales", 2 * self.tokens, 1, Dtype.FP32),
+            vectors=vectors,
+        )
+
+    def _weight_slots(self) -> None:
+        sram = self.lowering.sram
+        budget = sram.free_bytes
+        largest = 0
+        seen: set[tuple[int, int, int]] = set()
+        for name, m, k, n in self._linears():
+            if (m, k, n) in seen:
+                continue
+            seen.add((m, k, n))
+            plan = plan_linear(self.lowering, name, m, k, n, budget)
+            largest = max(largest, plan.w_buffer_bytes // 2)
+        self.lowering.weight_slots = (
+            sram.alloc("weights0", largest, 1, Dtype.INT8),
+            sram.alloc("weights1", largest, 1, Dtype.INT8),
+        )
+
+    # Emission, in the graph's order.
+
+    def emit(self) -> None:
+        low, layout, c = self.lowering, self.lowering.layout, self.config
+        low.load(layout["io.tokens"], self.ids, rows=1, row_bytes=4 * self.tokens)
+        if self.positions is not None:
+            low.load(layout["io.positions"], self.positions, rows=1, row_bytes=4 * self.tokens)
+        self._constants()
+        names = [op.name for op in self.graph.ops]
+        for name in names:
+            if name in _HEAD:
+                self._global_op(name)
+        for layer in range(c.num_layers):
+            for name in names:
+                if name not in _HEAD and name not in _TAIL:
+                    self._layer_op(layer, name)
+        for name in names:
+            if name in _TAIL:
+                self._global_op(name)
+        if c.family == "bert":
+            self._pool()
+
+    def _constants(self) -> None:
+        layout, s = self.lowering.layout, self.attention
+        self.vpu.fill(s.sqrt_d, 1, self.kv_len, math.sqrt(self.config.head_dim))
+        if s.mask is not None:
+            assert self.positions is not None
+            self._gather(layout["mask"], self.positions, s.mask, self.kv_len * 4, layout.max_context * 4)
+        if self.rope is not None:
+            assert self.positions is not None
+            row = self.config.head_dim * 4
+            self._gather(layout["rope.cos"], self.positions, self.rope[0], row, row)
+            self._gather(layout["rope.sin"], self.positions, self.rope[1], row, row)
+
+    def _gather(self, region: Region, index: Buffer, dst: Buffer, row_bytes: int, table_stride: int) -> None:
+        self.lowering.emit(
+            DATA_QUEUE,
+            DmaGather(
+                index_addr=index.addr,
+                count=self.tokens,
+                table_addr=region.offset,
+                table_stride=table_stride,
+                row_bytes=row_bytes,
+                sram_addr=dst.addr,
+                sram_stride=dst.stride,
+            ),
+            reads=(index.span(0, self.tokens), ("hbm", region.offset, region.end)),
+            writes=(dst.span(0, self.tokens),),
+        )
+
+    def _global_op(self, name: str) -> None:
+        layout, c, t = self.lowering.layout, self.config, self.tokens
+        if name == "embed":
+            self._gather(layout["embed"], self.ids, self.x, c.hidden_size * 4, c.hidden_size * 4)
+            if c.family == "bert":
+                self.lowering.load(layout["position_embed"], self.proj, rows=t)
+                self.vpu.add(self.x, self.x, self.proj, t, c.hidden_size)
+                types = Buffer("type_row", self.proj.addr, 1, c.hidden_size, Dtype.FP32)
+                self.lowering.load(layout["type_embed"], types, rows=1)
+                self.vpu.add(self.x, self.x, types, t, c.hidden_size, row_broadcast=True)
+        elif name == "embed_norm":
+            self._norm("embed_norm", self.x, self.x, t)
+        elif name == "final_norm":
+            assert self.final is not None
+            last = Buffer("x_last", self.x.at(t - 1), 1, c.hidden_size, Dtype.FP32)
+            self._norm("final_norm", last, self.final, 1)
+        elif name == "lm_head":
+            assert self.final is not None and self.logits is not None
+            lower_linear(self.lowering, "lm_head", self.final, 1, self.logits, self.matmul)
+            self.lowering.store(self.logits, layout["io.logits"], rows=1)
+
+    def _layer_op(self, layer: int, name: str) -> None:
+        c, t, low = self.config, self.tokens, self.lowering
+        p = f"layers.{layer}"
+        h, f = c.hidden_size, c.intermediate_size
+        if name in ("attn_norm", "mlp_norm"):
+            self._norm(f"{p}.{name}", self.x, self.xn, t)
+        elif name in ("attn_out_norm", "mlp_out_norm"):
+            self._norm(f"{p}.{name}", self.x, self.x, t)
+        elif name == "q_proj":
+            source = self.xn if c.family == "llama" else self._as_input(self.x)
+            lower_linear(low, f"{p}.qkv", source, t, self.qkv, self.matmul)
+        elif name == "rope":
+            assert self.rope is not None
+            self.vpu.rope(self.qkv, 0, c.q_size, t, self.rope, c.head_dim)
+            self.vpu.rope(self.qkv, c.q_size, c.kv_size, t, self.rope, c.head_dim)
+        elif name == "attention":
+            lower_attention(low, layer, self.qkv, t, self.kv_len, self.attn, self.attention)
+        elif name == "o_proj":
+            lower_linear(low, f"{p}.o", self.attn, t, self.proj, self.matmul, vector_index=1)
+        elif name in ("attn_residual", "mlp_residual"):
+            self.vpu.add(self.x, self.x, self.proj, t, h)
+        elif name == "gate_proj":
+            lower_linear(low, f"{p}.gate_up", self.xn, t, self.hidden, self.matmul)
+        elif name == "up_proj" and not c.gated_mlp:
+            source = self._as_input(self.x)
+            lower_linear(low, f"{p}.up", source, t, self.hidden, self.matmul)
+        elif name == "silu_mul":
+            gate = Buffer("gate", self.hidden.addr, t, f, Dtype.FP32, self.hidden.stride)
+            up = Buffer("up", self.hidden.at(0, f), t, f, Dtype.FP32, self.hidden.stride)
+            self.vpu.unary(UnaryOp.SILU, gate, gate, t, f)
+            self.vpu.mul(self.mlp, gate, up, t, f)
+        elif name == "gelu":
+            op = UnaryOp.GELU_ERF if c.activation == "gelu" else UnaryOp.GELU_TANH
+            self.vpu.unary(op, self.mlp, self.hidden, t, f)
+        elif name == "down_proj":
+            lower_linear(low, f"{p}.down", self.mlp, t, self.proj, self.matmul, vector_index=1)
+
+    def _as_input(self, x: Buffer) -> Buffer:
+        """x as an MXU input: itself when fp32 multiplies, else a copy cast into `normed`."""
+        if self.mxu_in is Dtype.FP32:
+            return x
+        self.vpu.unary(UnaryOp.COPY, self.xn, x, self.tokens, self.config.hidden_size)
+        return self.xn
+
+    def _norm(self, name: str, src: Buffer, dst: Buffer, rows: int) -> None:
+        layout, c = self.lowering.layout, self.config
+        vectors = self.norm_vectors[self.norms % 2]
+        self.norms += 1
+        layer_norm = c.norm == "layernorm"
+        self.lowering.load(layout[f"{name}.weight"], vectors, rows=1, row_bytes=4 * c.hidden_size)
+        if layer_norm:
+            beta = Buffer("beta", vectors.at(1), 1, c.hidden_size, Dtype.FP32)
+            self.lowering.load(layout[f"{name}.bias"], beta, rows=1)
+        kind = NormKind.LAYER if layer_norm else NormKind.RMS
+        self.vpu.norm(kind, dst, src, vectors, rows, c.hidden_size, c.norm_eps)
+
+    def _pool(self) -> None:
+        assert self.pooled is not None
+        transposed, pooled = self.pooled
+        t, h = self.tokens, self.config.hidden_size
+        self.vpu.transpose(transposed, self.x, t, h)
+        self.vpu.row_sum(pooled, transposed, h, t)
+        self.vpu.unary(UnaryOp.MUL_IMM, pooled, pooled, h, 1, 1.0 / t)
+        row = Buffer("pooled_row", pooled.addr, 1, h, Dtype.FP32)
+        self.lowering.store(row, self.lowering.layout["io.pooled"], rows=1)

@@ -1,0 +1,134 @@
+"""Instruction emission with synchronisation derived from the memory each instruction touches.
+
+The compiler emits instructions in one sequential order, saying which byte ranges each
+reads and writes. Whenever an instruction depends on one in another stream (read after
+write, write after read, write after write), the emitter makes the producer signal and
+the consumer wait. Each (producer stream, consumer stream) pair shares one counting
+semaphore: the producer signals after every instruction that the consumer needs, and the
+consumer waits for as many signals as have been placed up to that instruction. Every
+dependency points backwards in the emission order, which is itself a valid schedule, so
+the result cannot deadlock; independent streams run ahead of each other freely, which
+is what makes double buffering overlap.
+"""
+
+from dataclasses import dataclass, field
+
+from fabless.isa import Instruction, Program, SemSignal, SemWait
+
+Span = tuple[str, int, int]
+"""(space, first byte, end byte): space is "sram" or "hbm"."""
+
+
+@dataclass
+class _Access:
+    stream: str
+    position: int
+    start: int
+    end: int
+    write: bool
+
+
+@dataclass
+class _Wait:
+    channel: tuple[str, str]
+    producer_position: int
+
+
+@dataclass
+class _Stream:
+    code: list[Instruction | _Wait] = field(default_factory=list)
+    work: int = 0
+
+
+class Emitter:
+    """Collects instructions per stream; `build` inserts the semaphores."""
+
+    def __init__(self) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._accesses: dict[str, list[_Access]] = {"sram": [], "hbm": []}
+        self._signals: dict[tuple[str, str], set[int]] = {}
+        self._waited: dict[tuple[str, str], int] = {}
+
+    def emit(
+        self,
+        stream: str,
+        instruction: Instruction,
+        reads: tuple[Span, ...] = (),
+        writes: tuple[Span, ...] = (),
+    ) -> None:
+        """Append `instruction` to `stream` after whatever it must wait for."""
+        target = self._streams.setdefault(stream, _Stream())
+        position = len(target.code)
+        needs: dict[str, int] = {}
+        for spans, write in ((reads, False), (writes, True)):
+            for space, start, end in spans:
+                for access in self._accesses[space]:
+                    if access.stream == stream or access.end <= start or end <= access.start:
+                        continue
+                    if write or access.write:
+                        needs[access.stream] = max(needs.get(access.stream, -1), access.position)
+        for producer, producer_position in needs.items():
+            channel = (producer, stream)
+            if self._waited.get(channel, -1) >= producer_position:
+                continue
+            self._waited[channel] = producer_position
+            self._signals.setdefault(channel, set()).add(producer_position)
+            target.code.append(_Wait(channel, producer_position))
+        position = len(target.code)
+        target.code.append(instruction)
+        target.work += 1
+        for spans, write in ((reads, False), (writes, True)):
+            for space, start, end in spans:
+                self._record(_Access(stream, position, start, end, write), space)
+
+    def _record(self, access: _Access, space: str) -> None:
+        accesses = self._accesses[space]
+        if access.write:
+            # A write from one stream supersedes earlier accesses it covers: anything that
+            # later depends on them also depends on this write, which follows them.
+            accesses[:] = [a for a in accesses if not (access.start <= a.start and a.end <= access.end)]
+        accesses.append(access)
+
+    def build(self) -> Program:
+        channels = sorted(self._signals)
+        numbers = {channel: index for index, channel in enumerate(channels)}
+        positions = {channel: sorted(self._signals[channel]) for channel in channels}
+        streams: dict[str, tuple[Instruction, ...]] = {}
+        for name, stream in self._streams.items():
+            signals_after: dict[int, list[int]] = {}
+            for channel in channels:
+                if channel[0] == name:
+                    for position in positions[channel]:
+                        signals_after.setdefault(position, []).append(numbers[channel])
+            consumed: dict[tuple[str, str], int] = {}
+            code: list[Instruction] = []
+            for position, item in enumerate(stream.code):
+                if isinstance(item, _Wait):
+                    rank = _rank(positions[item.channel], item.producer_position)
+                    count = rank - consumed.get(item.channel, 0)
+                    if count > 0:
+                        consumed[item.channel] = rank
+                        code.append(SemWait(sem=numbers[item.channel], count=count))
+                    continue
+                code.append(item)
+                for sem in signals_after.get(position, ()):
+                    code.append(SemSignal(sem=sem))
+            streams[name] = tuple(code)
+        return Program(streams, len(channels))
+
+    @property
+    def work_instructions(self) -> int:
+        """Instructions emitted so far, semaphores not counted."""
+        return sum(s.work for s in self._streams.values())
+
+
+def _rank(sorted_positions: list[int], position: int) -> int:
+    """How many signal positions are at or before `position`."""
+    low, high = 0, len(sorted_positions)
+    while low < high:
+        mid = (low + high) // 2
+        if sorted_positions[mid] <= position:
+            low = mid + 1
+        else:
+            high = mid
+    return low

@@ -1,0 +1,66 @@
+"""SRAM buffers of one program: named tiles placed by a bump allocator."""
+
+import math
+from dataclasses import dataclass
+
+from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
+from fabless.isa import Dtype
+
+_ALIGN_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A [rows, cols] tile of `dtype` at `addr`, rows `stride` bytes apart."""
+
+    name: str
+    addr: int
+    rows: int
+    cols: int
+    dtype: Dtype
+    pitch: int = 0
+    """Bytes between row starts when the tile is a window of a wider one (0: packed rows)."""
+
+    @property
+    def stride(self) -> int:
+        return self.pitch or self.cols * self.dtype.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self.rows * self.stride
+
+    def at(self, row: int = 0, col: int = 0) -> int:
+        """Byte address of element [row, col]."""
+        return self.addr + row * self.stride + col * self.dtype.itemsize
+
+    def span(self, row: int = 0, rows: int | None = None) -> tuple[str, int, int]:
+        """The bytes of rows [row, row + rows) for dependency tracking."""
+        rows = self.rows - row if rows is None else rows
+        return ("sram", self.at(row), self.at(row + rows))
+
+
+class SramPlan:
+    """Places buffers one after another in a core's SRAM; running out names the buffer."""
+
+    def __init__(self, chip: ChipSpec, what: str) -> None:
+        self.capacity_bytes = chip.core.sram.capacity_bytes
+        self.chip = chip
+        self.what = what
+        self.used_bytes = 0
+
+    @property
+    def free_bytes(self) -> int:
+        return self.capacity_bytes - self.used_bytes
+
+    def alloc(self, name: str, rows: int, cols: int, dtype: Dtype) -> Buffer:
+        size = rows * cols * dtype.itemsize
+        if self.used_bytes + size > self.capacity_bytes:
+            raise FablessError(
+                f"{self.what}: SRAM buffer {name} ({rows}x{cols} {dtype.name.lower()}, {size} B) "
+                f"does not fit: {self.used_bytes} of {self.capacity_bytes} B of chip "
+                f"{self.chip.name}'s core SRAM are taken; raise core.sram.mib or shorten the input"
+            )
+        buffer = Buffer(name, self.used_bytes, rows, cols, dtype)
+        self.used_bytes = math.ceil((self.used_bytes + size) / _ALIGN_BYTES) * _ALIGN_BYTES
+        return buffer
