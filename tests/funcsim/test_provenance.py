@@ -106,3 +106,15 @@ def test_a_new_program_each_run_reuses_tiles_resident_in_sram(sim, loads):
         sim.run(Program({"mxu1": (gemm,)}))
         np.testing.assert_array_equal(sim.read_accumulator(0, 1, 0, 1, Dtype.FP32)[:, :8], x @ weights[0])
     assert len(loads) == 1
+
+
+def test_hbm_written_between_copy_and_load_is_not_mistaken_for_the_copy(sim, loads):
+    x, weights = setup(sim)
+    program = stream(W_HBM[0])
+    sim.run(Program({"dma0": program.streams["dma0"][:1]}))  # copy W0 into the buffer
+    sim.write_hbm(W_HBM[0], weights[1])  # then HBM changes under the copy
+    gemm = Program({"mxu0": program.streams["mxu0"][1:]})
+    sim.run(gemm)
+    np.testing.assert_array_equal(sim.read_sram(0, OUT, (1, 8), np.float32), x @ weights[0])
+    sim.run(program)  # a fresh copy brings W1
+    np.testing.assert_array_equal(sim.read_sram(0, OUT, (1, 8), np.float32), x @ weights[1])

@@ -1,8 +1,8 @@
 """MXU handlers: load weight tiles, stream activations through them, drain the accumulator.
 
 A weight tile is prepared once (cast, or aligned to fixed point) when loaded; `mxu.ldw` and
-`mxu.gemm` keep the prepared form and reuse it while no SRAM write has touched its bytes,
-which makes weights resident in SRAM cost nothing to reload on the next run.
+`mxu.gemm` reuse the prepared form while its bytes are unwritten (see provenance.py), so
+reloading weights resident in SRAM, or streamed again from HBM, costs no preparation.
 """
 
 from collections.abc import Callable
@@ -94,7 +94,6 @@ def _weights(
     mxu, memory, provenance, core = unit.mxu, unit.memory, unit.provenance, unit.core
     prepared: tuple[LoadedWeights, LoadedWeights] | None = None
     prepared_at = -1
-
     shape = (rows, cols, dtype, transposed, chunk)
     sram_key = ("sram", core, addr, stride, *shape)
 
@@ -110,9 +109,10 @@ def _weights(
             weights = load_weights(view, dtype, chunk)
             found = (weights, last_tile(weights))
             size = sum(part.nbytes for part in weights.data)
-            provenance.keep(sram_key, found, size)
+            provenance.keep(sram_key, found, size, memory.clock)
             if source:
-                provenance.keep(hbm_key, found, size)
+                # the SRAM copy holds HBM as it was when copied, not as it is now
+                provenance.keep(hbm_key, found, size, source.clock)
         return found  # type: ignore[return-value]
 
     def run() -> tuple[LoadedWeights, LoadedWeights]:

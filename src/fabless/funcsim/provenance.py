@@ -37,11 +37,12 @@ class Copy:
 
 @dataclass(frozen=True)
 class Source:
-    """The HBM bytes an SRAM tile was copied from."""
+    """The HBM bytes an SRAM tile was copied from, and the write clock of the copy."""
 
     hbm_addr: int
     hbm_stride: int
     hbm_end: int
+    clock: int
 
 
 class Provenance:
@@ -72,13 +73,14 @@ class Provenance:
             offset = addr - copy.sram_addr
             if copy.rows == 1 or copy.sram_stride == copy.row_bytes == copy.hbm_stride:
                 # a contiguous copy maps every SRAM layout inside it one to one
-                return Source(copy.hbm_addr + offset, stride, copy.hbm_addr + offset + end - addr)
+                return Source(copy.hbm_addr + offset, stride, copy.hbm_addr + offset + end - addr, copy.clock)
             row, column = divmod(offset, copy.sram_stride)
             step, rest = divmod(stride, copy.sram_stride)
             if rest or column + row_bytes > copy.row_bytes:
                 return None
             hbm = copy.hbm_addr + row * copy.hbm_stride + column
-            return Source(hbm, step * copy.hbm_stride, hbm + (rows - 1) * step * copy.hbm_stride + row_bytes)
+            hbm_end = hbm + (rows - 1) * step * copy.hbm_stride + row_bytes
+            return Source(hbm, step * copy.hbm_stride, hbm_end, copy.clock)
         return None
 
     def prepared(self, key: tuple, still_valid: Callable[[int], bool]) -> object | None:
@@ -89,11 +91,12 @@ class Provenance:
         self._prepared.move_to_end(key)
         return entry[0]
 
-    def keep(self, key: tuple, value: object, size_bytes: int) -> None:
+    def keep(self, key: tuple, value: object, size_bytes: int, clock: int) -> None:
+        """Keep `value`, prepared from memory as it was at write clock `clock`."""
         old = self._prepared.pop(key, None)
         if old is not None:
             self._bytes -= old[2]
-        self._prepared[key] = (value, self.memory.clock, size_bytes)
+        self._prepared[key] = (value, clock, size_bytes)
         self._bytes += size_bytes
         while self._bytes > CACHE_BYTES and len(self._prepared) > 1:
             _, (_, _, freed) = self._prepared.popitem(last=False)
