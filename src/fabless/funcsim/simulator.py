@@ -49,6 +49,8 @@ class FunctionalSimulator:
     """One chip's memories and MXU state; `run` executes programs against them.
 
     Memory and loaded weights persist from one run to the next; semaphores start at 0.
+    The host writes memory only through `write_hbm` / `write_sram`, which keep the record
+    of what changed that lets prepared weight tiles be reused.
     """
 
     def __init__(self, chip: ChipSpec, hbm_bytes: int | None = None) -> None:
