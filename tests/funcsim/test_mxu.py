@@ -226,14 +226,24 @@ def test_store_applies_column_then_row_scale_then_casts(sim):
     np.testing.assert_array_equal(got, np.array(expected, np.float32).astype(ml_dtypes.bfloat16))
 
 
-def test_int8_weights_with_bf16_activations_are_rejected_naming_the_instruction(sim):
-    sim.write_sram(0, X_ADDR, np.zeros(64, np.uint8))
-    sim.write_sram(0, W_ADDR, np.zeros(64, np.uint8))
+@pytest.mark.parametrize(("x_dtype", "w_dtype"), [(Dtype.BF16, Dtype.INT8), (Dtype.INT8, Dtype.FP32)])
+def test_int8_beside_a_float_operand_multiplies_its_exact_values_in_the_float_mode(sim, x_dtype, w_dtype):
+    rng = np.random.default_rng(12)
+    x, w = random_tile(rng, (3, 8), x_dtype, 4.0), random_tile(rng, (8, 5), w_dtype, 4.0)
+    sim.write_sram(0, X_ADDR, x)
+    sim.write_sram(0, W_ADDR, w)
     program = Program({"mxu0": (
-        MxuLoadWeights(w_addr=W_ADDR, w_stride=2, k=2, n=2, dtype=Dtype.INT8),
-        MxuMatmul(x_addr=X_ADDR, x_stride=4, m=1, k=2, x_dtype=Dtype.BF16, acc_row=0),
+        MxuLoadWeights(w_addr=W_ADDR, w_stride=5 * w_dtype.itemsize, k=8, n=5, dtype=w_dtype),
+        MxuMatmul(x_addr=X_ADDR, x_stride=8 * x_dtype.itemsize, m=3, k=8, x_dtype=x_dtype, acc_row=0),
     )})
-    with pytest.raises(ProgramError, match=r"mxu0\[1\] mxu.matmul .*: int8 matmuls need int8 on both sides"):
+    sim.run(program)
+    got = sim.read_accumulator(0, 0, 0, 3, Dtype.FP32)[:, :5]
+    np.testing.assert_array_equal(got, aligned_reference(x, w))
+
+
+def test_matmul_without_loaded_weights_names_the_instruction(sim):
+    program = Program({"mxu0": (MxuMatmul(x_addr=X_ADDR, x_stride=4, m=1, k=2, x_dtype=Dtype.BF16, acc_row=0),)})
+    with pytest.raises(ProgramError, match=r"^mxu0\[0\] mxu.matmul .*: no weights are loaded: run mxu.ldw first$"):
         sim.run(program)
 
 

@@ -25,28 +25,33 @@ def load_weights(w: np.ndarray, dtype: Dtype, chunk: int) -> LoadedWeights:
     padded = np.zeros((chunks * chunk, n), np.float32 if dtype is Dtype.INT8 else np.float64)
     padded[:k] = w
     tiles = padded.reshape(chunks, chunk, n)
-    data = (tiles,) if dtype is Dtype.INT8 else numerics.align(tiles, axis=1)
-    return LoadedWeights(dtype, k, n, chunk, data)
+    if dtype is Dtype.INT8:
+        return LoadedWeights(dtype, k, n, chunk, chunks, tiles, None)
+    return LoadedWeights(dtype, k, n, chunk, chunks, None, numerics.align(tiles, axis=1))
 
 
 def last_tile(w: LoadedWeights) -> LoadedWeights:
     """The weights an MXU holds after a gemm: its final tile."""
     k = w.k - (w.chunks - 1) * w.chunk
-    return LoadedWeights(w.dtype, k, w.n, w.chunk, tuple(part[-1:] for part in w.data))
+    exact = None if w.exact is None else w.exact[-1:]
+    aligned = None if w.aligned is None else tuple(part[-1:] for part in w.aligned)
+    return LoadedWeights(w.dtype, k, w.n, w.chunk, 1, exact, aligned)  # type: ignore[arg-type]
+
+
+def _aligned(w: LoadedWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if w.aligned is None:
+        w.aligned = numerics.align(w.exact, axis=1)  # type: ignore[arg-type]
+    return w.aligned
 
 
 def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
-    """acc[acc_row:, :n] (+)= X @ W tile by tile in order, with the numerics of docs/isa.md."""
+    """acc[acc_row:, :n] (+)= X @ W tile by tile in order, with the numerics of docs/isa.md:
+    int8 x int8 in int32, any other mix (int8 values taken exactly) in the float mode."""
     m, k = x.shape
     if k != w.k:
         raise ProgramError(f"x has k={k} but the loaded weights have k={w.k}")
     rows = slice(acc_row, acc_row + m)
-    integer = w.dtype is Dtype.INT8
-    if integer != (x_dtype is Dtype.INT8):
-        raise ProgramError(
-            f"int8 matmuls need int8 on both sides, got x {x_dtype.name.lower()} "
-            f"and weights {w.dtype.name.lower()}"
-        )
+    integer = w.dtype is Dtype.INT8 and x_dtype is Dtype.INT8
     wide = np.float32 if integer else np.float64
     if k == w.chunks * w.chunk:
         padded = x.astype(wide)
@@ -56,14 +61,14 @@ def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc
     tiles = padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2)
     if integer:
         # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
-        total = (tiles @ w.data[0]).astype(np.int32).sum(axis=0, dtype=np.int32)
+        total = (tiles @ w.exact).astype(np.int32).sum(axis=0, dtype=np.int32)  # type: ignore[operator]
         target = mxu.as_int32[rows, : w.n]
         if accumulate:
             target += total
         else:
             target[...] = total
         return
-    partials = numerics.matmul_float(numerics.align(tiles, axis=2), w.data)  # type: ignore[arg-type]
+    partials = numerics.matmul_float(numerics.align(tiles, axis=2), _aligned(w))
     target = mxu.as_fp32[rows, : w.n]
     target[...] = numerics.add_in_order(target if accumulate else None, partials)
 
@@ -108,7 +113,8 @@ def _weights(
         if found is None:
             weights = load_weights(view, dtype, chunk)
             found = (weights, last_tile(weights))
-            size = sum(part.nbytes for part in weights.data)
+            parts = weights.aligned if weights.aligned is not None else (weights.exact,)
+            size = sum(part.nbytes for part in parts if part is not None)
             provenance.keep(sram_key, found, size, memory.clock)
             if source:
                 # the SRAM copy holds HBM as it was when copied, not as it is now

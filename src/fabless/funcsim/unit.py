@@ -16,21 +16,20 @@ Step = Callable[[], object]
 returns is ignored)."""
 
 
-
-@dataclass(frozen=True)
+@dataclass
 class LoadedWeights:
-    """Weights W[k, n] as `chunks` tiles of `chunk` rows in the form matmuls consume:
-    (fp32 tiles,) for int8, `numerics.align` of float64 tiles otherwise."""
+    """Weights W[k, n] as `chunks` zero-padded tiles of `chunk` rows, in the forms the
+    matmuls consume."""
 
     dtype: Dtype
     k: int
     n: int
     chunk: int
-    data: tuple[np.ndarray, ...]
-
-    @property
-    def chunks(self) -> int:
-        return self.data[0].shape[0]
+    chunks: int
+    exact: np.ndarray | None
+    """int8 weights as fp32 tiles [chunks, chunk, n] (exact) for int8 x int8, else None."""
+    aligned: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    """`numerics.align` of the tiles for the float modes; made on first use for int8."""
 
 
 @dataclass
