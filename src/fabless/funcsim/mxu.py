@@ -68,7 +68,7 @@ def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc
         else:
             target[...] = total
         return
-    partials = numerics.matmul_float(numerics.align(tiles, axis=2), _aligned(w))
+    partials = numerics.matmul_float(numerics.align(tiles, axis=2, scratch=True), _aligned(w))
     target = mxu.as_fp32[rows, : w.n]
     target[...] = numerics.add_in_order(target if accumulate else None, partials)
 

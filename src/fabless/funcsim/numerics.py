@@ -44,13 +44,14 @@ def cast(values: np.ndarray, dtype: Dtype) -> np.ndarray:
     return np.clip(np.nan_to_num(rounded, nan=0.0), low, high).astype(dtype.numpy)
 
 
-def align(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def align(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Aligned fixed-point form of an MXU operand along the contraction `axis`.
 
     Returns (integers as float64, the shared exponent per row/column with keepdims, and a
-    mask of the rows/columns holding NaN or inf, without the contraction axis).
+    mask of the rows/columns holding NaN or inf, without the contraction axis). With
+    `scratch`, float64 `values` are overwritten instead of copied.
     """
-    wide = values.astype(np.float64)
+    wide = values if scratch and values.dtype == np.float64 else values.astype(np.float64)
     # max propagates NaN and inf, so a non-finite row shows in its (small) maximum
     top = np.abs(wide).max(axis=axis, keepdims=True)
     bad = ~np.isfinite(top)
@@ -86,6 +87,8 @@ def matmul_int8(x: np.ndarray, w_fp32: np.ndarray) -> np.ndarray:
 
 def add_in_order(start: np.ndarray | None, partials: np.ndarray) -> np.ndarray:
     """start + partials[0] + partials[1] + ..., left to right, each add rounded to fp32."""
+    if len(partials) == 1:
+        return partials[0] if start is None else start + partials[0]
     stack = partials if start is None else np.concatenate([start[None], partials])
     return np.add.accumulate(stack, axis=0)[-1]
 
