@@ -42,3 +42,12 @@ def test_builder_numbers_semaphores_and_keeps_stream_order():
     assert list(program.streams) == ["vpu", "dma0"]
     assert program.streams["vpu"] == (SemWait(sem=0), SemWait(sem=1))
     assert program.instruction_count == 4
+
+
+def test_program_streams_cannot_change_after_construction():
+    code = [SemSignal(sem=0)]
+    program = Program({"dma0": code}, semaphores=1)
+    code.append(Halt())
+    assert program.streams["dma0"] == (SemSignal(sem=0),)
+    with pytest.raises(TypeError):
+        program.streams["dma1"] = ()  # type: ignore[index]

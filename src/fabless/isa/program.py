@@ -8,6 +8,7 @@ semaphores (chip-wide, numbered 0 .. semaphores-1) and memory.
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from fabless.errors import FablessError
 from fabless.isa.fields import Instruction
@@ -51,6 +52,9 @@ class Program:
     semaphores: int = 0
 
     def __post_init__(self) -> None:
+        # frozen all the way down: simulators cache what they prepared by program identity
+        frozen = {name: tuple(code) for name, code in self.streams.items()}
+        object.__setattr__(self, "streams", MappingProxyType(frozen))
         if not 0 <= self.semaphores <= 1 << 16:
             raise FablessError(f"semaphores={self.semaphores} must be 0..65536")
         for name, code in self.streams.items():
