@@ -21,11 +21,11 @@ def test_regions_are_aligned_and_disjoint(weights):
     assert ("layers.0.qkv.scale" in layout.regions) == (weights == "int8")
 
 
-def test_weights_are_stored_in_by_out_with_fused_projections():
+def test_weights_are_stored_out_by_in_with_fused_projections():
     layout = plan_layout(SMOL, Numerics.for_weights("fp32"), max_context=8)
-    assert layout["layers.3.qkv.weight"].shape == (576, 576 + 2 * 192)
-    assert layout["layers.3.gate_up.weight"].shape == (576, 2 * 1536)
-    assert layout["lm_head.weight"].shape == (576, 49152)
+    assert layout["layers.3.qkv.weight"].shape == (576 + 2 * 192, 576)
+    assert layout["layers.3.gate_up.weight"].shape == (2 * 1536, 576)
+    assert layout["lm_head.weight"].shape == (49152, 576)
 
 
 def test_kv_offset_matches_row_major_index():

@@ -109,10 +109,12 @@ class _Step:
         self.positions = sram.alloc("positions", t, 1, Dtype.INT32) if cached else None
         self.x = sram.alloc("x", t, h, Dtype.FP32)
         self.xn = sram.alloc("normed", t, h, self.mxu_in)
-        self.qkv = sram.alloc("qkv", t, q + 2 * kv, Dtype.FP32)
+        # int8 matmuls park their low slice's products in a second set of output rows.
+        out_rows = 2 if numerics.weights == "int8" else 1
+        self.qkv = sram.alloc("qkv", out_rows * t, q + 2 * kv, Dtype.FP32)
         self.attn = sram.alloc("attention", t, q, self.mxu_in)
-        self.proj = sram.alloc("projection", t, h, Dtype.FP32)
-        self.hidden = sram.alloc("mlp_hidden", t, 2 * f if config.gated_mlp else f, Dtype.FP32)
+        self.proj = sram.alloc("projection", out_rows * t, h, Dtype.FP32)
+        self.hidden = sram.alloc("mlp_hidden", out_rows * t, 2 * f if config.gated_mlp else f, Dtype.FP32)
         self.mlp = sram.alloc("mlp", t, f, self.mxu_in)
         self.norm_vectors = (sram.alloc("norm_a", 2, h, Dtype.FP32), sram.alloc("norm_b", 2, h, Dtype.FP32))
         self.norms = 0
@@ -124,7 +126,7 @@ class _Step:
             )
         self.attention = self._attention_scratch(cached)
         self.final = sram.alloc("final", 1, h, self.mxu_in) if config.family == "llama" else None
-        self.logits = sram.alloc("logits", 1, config.vocab_size, Dtype.FP32) if self.final else None
+        self.logits = sram.alloc("logits", out_rows, config.vocab_size, Dtype.FP32) if self.final else None
         self.pooled = (
             None if self.final else (sram.alloc("transposed", h, t, Dtype.FP32), sram.alloc("pooled", h, 1, Dtype.FP32))
         )
@@ -169,13 +171,11 @@ class _Step:
         integer = self.lowering.layout.numerics.weights == "int8"
         vectors = (sram.alloc("vectors_a", 2, n_max, Dtype.FP32), sram.alloc("vectors_b", 2, n_max, Dtype.FP32))
         if not integer:
-            return MatmulScratch(0, 0, 0, Buffer("row_scales", 0, 1, 1, Dtype.FP32), vectors)
+            return MatmulScratch(0, 0, Buffer("row_scales", 0, 1, 1, Dtype.FP32), vectors)
         mk = max(m * k for _, m, k, _ in linears)
-        mn = max(m * n for _, m, _, n in linears)
         return MatmulScratch(
             slices_addr=sram.alloc("slices", 2 * mk, 1, Dtype.INT8).addr,
             scaled_addr=sram.alloc("scaled", 2 * mk, 1, Dtype.FP32).addr,
-            low_addr=sram.alloc("low", mn, 1, Dtype.FP32).addr,
             row_scales=sram.alloc("row_scales", 2 * self.tokens, 1, Dtype.FP32),
             vectors=vectors,
         )

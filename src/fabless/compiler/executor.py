@@ -5,6 +5,7 @@ runs one program over and over: token ids and positions are the only inputs the 
 writes per step, and the logits (or the pooled embedding) the only output it reads.
 """
 
+import gc
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,6 +63,9 @@ class ChipModel:
             else:
                 graph = encode_graph(self.config, _GRAPH_PRECISION, 1, tokens)
             self._programs[key] = compile_graph(self.chip, graph, self.layout)
+            # Programs live as long as the model; moving them out of the collector's reach
+            # keeps its full passes, which would walk every instruction, off the decode loop.
+            gc.freeze()
         return self._programs[key]
 
     def prefill(self, token_ids: Sequence[int]) -> np.ndarray:

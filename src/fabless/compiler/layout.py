@@ -1,8 +1,10 @@
 """Where everything lives in HBM: weights, scales, tables, KV cache and the host's I/O.
 
-Linear weights are stored as [in, out] (K x N, the way a weight-stationary MXU holds
-them), with the projections that read the same activation fused into one tensor: Q, K
-and V share one activation load as `qkv`, gate and up as `gate_up`. The KV cache is
+Linear weights are stored as Hugging Face has them, [out, in] (N x K): a weight tile is
+then a run of whole output channels, which the MXUs load transposed, or which streams
+through them as the moving operand when a step has a single token (see `matmul.py`). The
+projections that read the same activation are fused into one tensor: Q, K and V share one
+activation load as `qkv`, gate and up as `gate_up`. The KV cache is
 [layer][k/v][kv_head][position][head_dim], so one head's keys are one contiguous run.
 Activations never visit HBM: a step keeps them in SRAM from the embedding to the logits.
 Every region starts on an `alignment`-byte boundary.
@@ -41,7 +43,7 @@ class Region:
 
 @dataclass(frozen=True)
 class Linear:
-    """A (possibly fused) projection: weight [k, n] from HF tensors concatenated along out."""
+    """A (possibly fused) projection: weight [n, k] from HF tensors concatenated along out."""
 
     name: str
     k: int
@@ -159,7 +161,7 @@ def plan_layout(
     layernorm = config.norm == "layernorm"
 
     def linear(lin: Linear) -> None:
-        placer.add(f"{lin.name}.weight", (lin.k, lin.n), w, "weight")
+        placer.add(f"{lin.name}.weight", (lin.n, lin.k), w, "weight")
         if numerics.quantized:
             placer.add(f"{lin.name}.scale", (lin.n,), "fp32", "scale")
         if lin.bias:

@@ -23,11 +23,10 @@ _INT16_MAX = 127 * 256
 
 @dataclass(frozen=True)
 class MatmulScratch:
-    """SRAM shared by every matmul of a program: int8 slices, row scales, vectors, low halves."""
+    """SRAM shared by every matmul of a program: int8 slices, row scales, scale/bias vectors."""
 
     slices_addr: int  # room for [2m, k] int8: high rows then low rows
     scaled_addr: int  # room for [2m, k] fp32: x / s, then hi * 256
-    low_addr: int  # room for [m, n] fp32: the low slice's product
     row_scales: Buffer  # [2T, 1] fp32: 256 s then s
     vectors: tuple[Buffer, Buffer]  # [2, n_max] fp32 each: scales row 0, bias row 1
 
@@ -61,12 +60,14 @@ def lower_linear(
     x_row: int = 0,
     vector_index: int = 0,
 ) -> None:
-    """out[:m, :n] = x[x_row : x_row + m, :k] @ W (+ bias), fp32, for layout projection `name`."""
+    """out[:m, :n] = x[x_row : x_row + m, :k] @ W (+ bias), fp32, for layout projection `name`.
+
+    With int8 weights `out` needs 2m rows: rows [m, 2m) hold the low slice's products.
+    """
     layout = lowering.layout
     weight = layout[f"{name}.weight"]
-    k, n = weight.shape
+    n, k = weight.shape
     numerics = layout.numerics
-    w_dtype = DTYPES[numerics.weights]
     quantized = numerics.quantized
     has_bias = f"{name}.bias" in layout.regions
     vectors = scratch.vectors[vector_index % 2] if scratch is not None else None
@@ -88,6 +89,32 @@ def lower_linear(
         _slice_int16(lowering, x, x_row, m, k, scratch)
     slots = lowering.weight_slots
     assert slots is not None
+    _stationary(lowering, name, x, x_row, m, out, scratch, vectors if quantized else None)
+    if has_bias:
+        assert vectors is not None
+        bias = Buffer("bias", vectors.at(1), 1, vectors.cols, Dtype.FP32)
+        _vpu_binary(lowering, BinaryOp.ADD, out, out, bias, m, n, broadcast=Broadcast.ROW)
+
+
+def _stationary(
+    lowering: Lowering,
+    name: str,
+    x: Buffer,
+    x_row: int,
+    m: int,
+    out: Buffer,
+    scratch: MatmulScratch | None,
+    scales: Buffer | None,
+) -> None:
+    """Weight tiles held in the MXUs (loaded transposed), activation rows streamed through."""
+    weight = lowering.layout[f"{name}.weight"]
+    n, k = weight.shape
+    integer = lowering.layout.numerics.weights == "int8"
+    w_dtype = DTYPES[lowering.layout.numerics.weights]
+    quantized = scales is not None
+    vectors = scales
+    slots = lowering.weight_slots
+    assert slots is not None
     plan = plan_linear(lowering, name, m, k, n, 2 * slots[0].nbytes)
     block_rows = max(1, plan.m_block // 2) if integer else plan.m_block
     matrix = lowering.chip.core.matrix
@@ -95,10 +122,10 @@ def lower_linear(
         rows = min(block_rows, m - r0)
         if integer:
             assert scratch is not None
-            gemms, stores = _integer_rows(scratch, out, m, k, n, r0, rows)
+            gemms, stores = _integer_rows(scratch, m, k, r0, rows)
         else:
             gemms = [(x, x_row + r0, rows, 0)]
-            stores = [(0, rows, out, None)]
+            stores = [(0, rows, r0, None)]
         acc_rows = sum(g[2] for g in gemms)
         for n0 in range(0, n, plan.n_tile):
             nt = min(plan.n_tile, n - n0)
@@ -106,14 +133,14 @@ def lower_linear(
             mxus = [lowering.next_mxu() for _ in blocks]
             for k0 in range(0, k, plan.k_tile):
                 kt = min(plan.k_tile, k - k0)
-                tile = Buffer("weights", lowering.next_slot().addr, kt, nt, w_dtype)
+                tile = Buffer("weights", lowering.next_slot().addr, nt, kt, w_dtype)
                 lowering.load(
                     weight,
                     tile,
-                    hbm_offset=(k0 * n + n0) * w_dtype.itemsize,
-                    rows=kt,
-                    row_bytes=nt * w_dtype.itemsize,
-                    hbm_stride=n * w_dtype.itemsize,
+                    hbm_offset=(n0 * k + k0) * w_dtype.itemsize,
+                    rows=nt,
+                    row_bytes=kt * w_dtype.itemsize,
+                    hbm_stride=k * w_dtype.itemsize,
                     queue=WEIGHT_QUEUE,
                 )
                 for index, ((c0, width), mxu) in enumerate(zip(blocks, mxus, strict=True)):
@@ -124,7 +151,7 @@ def lower_linear(
                             MxuGemm(
                                 x_addr=buf.at(row, k0),
                                 x_stride=buf.stride,
-                                w_addr=tile.at(0, c0),
+                                w_addr=tile.at(c0),
                                 w_stride=tile.stride,
                                 m=grows,
                                 k=kt,
@@ -133,19 +160,20 @@ def lower_linear(
                                 w_dtype=w_dtype,
                                 acc_row=base + acc,
                                 accumulate=int(k0 > 0),
+                                transposed=1,
                             ),
-                            reads=(_rows_span(buf, row, grows), tile.span()),
+                            reads=(_rows_span(buf, row, grows), tile.span(c0, width)),
                         )
                     if k0 + kt == k:
-                        for acc, srows, target, row_scale in stores:
+                        for acc, srows, out_row, row_scale in stores:
                             _store(
                                 lowering,
                                 mxu,
                                 base + acc,
                                 srows,
                                 width,
-                                target,
-                                r0,
+                                out,
+                                out_row,
                                 n0 + c0,
                                 vectors if quantized else None,
                                 row_scale,
@@ -153,12 +181,8 @@ def lower_linear(
                             )
     if integer:
         assert scratch is not None
-        low = Buffer("low", scratch.low_addr, m, n, Dtype.FP32)
+        low = Buffer(out.name, out.at(m), m, n, Dtype.FP32, out.stride)
         _vpu_binary(lowering, BinaryOp.ADD, out, out, low, m, n)
-    if has_bias:
-        assert vectors is not None
-        bias = Buffer("bias", vectors.at(1), 1, vectors.cols, Dtype.FP32)
-        _vpu_binary(lowering, BinaryOp.ADD, out, out, bias, m, n, broadcast=Broadcast.ROW)
 
 
 def _rows_span(buf: Buffer, row: int, rows: int) -> tuple[str, int, int]:
@@ -166,20 +190,20 @@ def _rows_span(buf: Buffer, row: int, rows: int) -> tuple[str, int, int]:
 
 
 def _integer_rows(
-    scratch: MatmulScratch, out: Buffer, m: int, k: int, n: int, r0: int, rows: int
-) -> tuple[list[tuple[Buffer, int, int, int]], list[tuple[int, int, Buffer, int | None]]]:
-    """Gemms (x, x row, rows, acc offset) and stores (acc offset, rows, target, row scale).
+    scratch: MatmulScratch, m: int, k: int, r0: int, rows: int
+) -> tuple[list[tuple[Buffer, int, int, int]], list[tuple[int, int, int, int | None]]]:
+    """Gemms (x, x row, rows, acc offset) and stores (acc offset, rows, out row, row scale).
 
-    The high slice sits in rows [0, m) of the slices and the low one in [m, 2m): one
-    gemm covers both when the block is all the rows.
+    The high slice sits in rows [0, m) of the slices, the low one in [m, 2m), and so do
+    their products in the output (rows [m, 2m) are added into [0, m) at the end): when a
+    block is all the rows, one gemm and one accumulator move cover both slices.
     """
     slices = Buffer("slices", scratch.slices_addr, 2 * m, k, Dtype.INT8)
-    low = Buffer("low", scratch.low_addr, m, n, Dtype.FP32)
-    high_scale, low_scale = scratch.row_scales.at(r0), scratch.row_scales.at(m + r0)
-    stores = [(0, rows, out, high_scale), (rows, rows, low, low_scale)]
+    scales = scratch.row_scales
     if rows == m:
-        return [(slices, 0, 2 * m, 0)], stores
-    return [(slices, r0, rows, 0), (slices, m + r0, rows, rows)], stores
+        return [(slices, 0, 2 * m, 0)], [(0, 2 * m, 0, scales.at(0))]
+    gemms = [(slices, r0, rows, 0), (slices, m + r0, rows, rows)]
+    return gemms, [(0, rows, r0, scales.at(r0)), (rows, rows, m + r0, scales.at(m + r0))]
 
 
 def _store(

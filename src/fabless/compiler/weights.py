@@ -84,7 +84,7 @@ def _linear(layout: HbmLayout, source: _Source, lin: Linear) -> Iterator[tuple[R
     parts = [source.get(f"{name}.weight", (n, lin.k)) for name, n in zip(lin.sources, outs, strict=True)]
     weight = np.concatenate(parts, axis=0)
     quantized = quantize_weight(weight, layout.numerics.weights, channel_axis=0)
-    yield layout[f"{lin.name}.weight"], np.ascontiguousarray(quantized.values.T)
+    yield layout[f"{lin.name}.weight"], quantized.values
     if quantized.scales is not None:
         yield layout[f"{lin.name}.scale"], quantized.scales
     if lin.bias:
