@@ -33,7 +33,10 @@ class PeBlock(wiring.Component):
         self.fault = fault
         super().__init__({
             "load": In(1),
+            "load_t": In(1),
             "a_in": In(ACT_SHAPE).array(rows),
+            "wl_in": In(WEIGHT_SHAPE).array(rows),
+            "wl_out": Out(WEIGHT_SHAPE).array(rows),
             "a_out": Out(ACT_SHAPE).array(rows),
             "w_in": In(WEIGHT_SHAPE).array(cols),
             "w_out": Out(WEIGHT_SHAPE).array(cols),
@@ -47,6 +50,9 @@ class PeBlock(wiring.Component):
             pe = _place_pe(m, self.placer, "pe", self.fault)
             m.d.comb += [
                 pe.load.eq(self.load),
+                pe.load_t.eq(self.load_t),
+                *_connect(pe.wl_in, self.wl_in),
+                *_connect(self.wl_out, pe.wl_out),
                 *_connect(pe.a_in, self.a_in),
                 *_connect(self.a_out, pe.a_out),
                 *_connect(pe.w_in, self.w_in),
@@ -62,6 +68,10 @@ class PeBlock(wiring.Component):
             m.d.comb += [
                 *_connect(first.a_in, self.a_in[:top]),
                 *_connect(second.a_in, self.a_in[top:]),
+                *_connect(first.wl_in, self.wl_in[:top]),
+                *_connect(second.wl_in, self.wl_in[top:]),
+                *_connect(self.wl_out[:top], first.wl_out),
+                *_connect(self.wl_out[top:], second.wl_out),
                 *_connect(self.a_out[:top], first.a_out),
                 *_connect(self.a_out[top:], second.a_out),
                 *_connect(first.w_in, self.w_in),
@@ -78,6 +88,9 @@ class PeBlock(wiring.Component):
             m.d.comb += [
                 *_connect(first.a_in, self.a_in),
                 *_connect(second.a_in, first.a_out),
+                *_connect(first.wl_in, self.wl_in),
+                *_connect(second.wl_in, first.wl_out),
+                *_connect(self.wl_out, second.wl_out),
                 *_connect(self.a_out, second.a_out),
                 *_connect(first.w_in, self.w_in[:left]),
                 *_connect(second.w_in, self.w_in[left:]),
@@ -88,7 +101,12 @@ class PeBlock(wiring.Component):
                 *_connect(self.psum_out[:left], first.psum_out),
                 *_connect(self.psum_out[left:], second.psum_out),
             ]
-        m.d.comb += [first.load.eq(self.load), second.load.eq(self.load)]
+        m.d.comb += [
+            first.load.eq(self.load),
+            second.load.eq(self.load),
+            first.load_t.eq(self.load_t),
+            second.load_t.eq(self.load_t),
+        ]
         return m
 
     def _part(self, m: Module, name: str, row0: int, col0: int, rows: int, cols: int) -> object:
@@ -124,8 +142,9 @@ class _PeAsBlock:
     """A single PE seen through the 1 x 1 block interface (one-element port lists)."""
 
     def __init__(self, pe: object) -> None:
-        self.load = pe.load
+        self.load, self.load_t = pe.load, pe.load_t
         self.a_in, self.a_out = [pe.a_in], [pe.a_out]
+        self.wl_in, self.wl_out = [pe.w_left], [pe.w_out]
         self.w_in, self.w_out = [pe.w_in], [pe.w_out]
         self.psum_in, self.psum_out = [pe.psum_in], [pe.psum_out]
 
@@ -138,7 +157,9 @@ class SystolicArray(wiring.Component):
     """`rows` x `cols` PEs: skewed activations in at the left, partial sums out at the bottom.
 
     While `load` is high, `w_top` shifts into the top row and every row passes its weights
-    down, so after `rows` cycles the row fed first sits at the bottom.
+    down, so after k cycles the row fed first sits in row k-1. While `load_t` is high,
+    `w_left` shifts into the left column and weights move right: after n cycles the column
+    fed first sits in column n-1.
     """
 
     def __init__(self, rows: int, cols: int, placer: Placer, fault: PeFault | None = None):
@@ -150,6 +171,8 @@ class SystolicArray(wiring.Component):
             "a": In(ACT_SHAPE).array(rows),
             "load": In(1),
             "w_top": In(WEIGHT_SHAPE).array(cols),
+            "load_t": In(1),
+            "w_left": In(WEIGHT_SHAPE).array(rows),
             "psum": Out(PSUM_SHAPE).array(cols),
         })
 
@@ -158,6 +181,8 @@ class SystolicArray(wiring.Component):
         pes = place_block(m, self.placer, "pes", self.rows, self.cols, self.fault)
         m.d.comb += [
             pes.load.eq(self.load),
+            pes.load_t.eq(self.load_t),
+            *_connect(pes.wl_in, self.w_left),
             *_connect(pes.a_in, self.a),
             *_connect(pes.w_in, self.w_top),
             *[psum.eq(0) for psum in pes.psum_in],

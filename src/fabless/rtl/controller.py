@@ -6,7 +6,8 @@ from `fabless.isa`, so the decoder follows the ISA's encoding. Every instruction
 completion (its last accumulator or scratchpad write) before the next is fetched.
 
 Cycles per instruction: 2 to fetch and decode, then
-- ldw: k + 3 (one weight row per cycle, bottom row first, then the read pipeline);
+- ldw: k + 3 (one weight row per cycle, bottom row first, then the read pipeline),
+  n + 3 when transposed (one weight column per cycle, shifted in from the left);
 - matmul: m + rows + cols + 2 (one activation row per cycle, then the array drains);
 - store: m x ceil(row bytes / W) + 2 (one W-byte scratchpad write per cycle);
 - gemm: an ldw and a matmul per chunk of `rows` rows of K.
@@ -61,6 +62,7 @@ class Controller(wiring.Component):
             "rd_act": Out(1),
             "k": Out(16),
             "n": Out(16),
+            "transposed": Out(1),
             # Matmul results: `mm_start` (re)starts the accumulator row counter at `acc_row`.
             "mm_start": Out(1),
             "acc_row": Out(ACC_ROW_BITS),
@@ -129,6 +131,7 @@ class Controller(wiring.Component):
                             w_stride.eq(field(word, MxuLoadWeights, "w_stride")),
                             k_left.eq(field(word, MxuLoadWeights, "k")),
                             self.n.eq(field(word, MxuLoadWeights, "n")),
+                            self.transposed.eq(field(word, MxuLoadWeights, "transposed")),
                             gemm.eq(0),
                         ]
                         m.next = "LDW_SETUP"
@@ -153,6 +156,7 @@ class Controller(wiring.Component):
                             self.n.eq(field(word, MxuGemm, "n")),
                             self.acc_row.eq(field(word, MxuGemm, "acc_row")),
                             self.accumulate.eq(field(word, MxuGemm, "accumulate")),
+                            self.transposed.eq(field(word, MxuGemm, "transposed")),
                             gemm.eq(1),
                         ]
                         m.next = "LDW_SETUP"
@@ -177,11 +181,13 @@ class Controller(wiring.Component):
                         m.next = "IDLE"
 
             with m.State("LDW_SETUP"):
-                # Rows go in bottom first, so the walk starts at row k-1 and steps back.
+                # The row (or, transposed, the column) fed first ends up farthest in, so
+                # the walk starts at the tile's last scratchpad row and steps back.
                 m.d.comb += self.busy.eq(1)
+                lines = Mux(self.transposed, self.n, chunk_k)
                 m.d.sync += [
-                    ptr.eq(w_base + (chunk_k - 1) * w_stride),
-                    left.eq(chunk_k),
+                    ptr.eq(w_base + (lines - 1) * w_stride),
+                    left.eq(lines),
                     self.k.eq(chunk_k),
                 ]
                 m.next = "LDW"
@@ -219,7 +225,7 @@ class Controller(wiring.Component):
                         # Next K chunk of a gemm: it adds onto what this chunk wrote.
                         m.d.sync += [
                             k_left.eq(k_left - rows),
-                            w_base.eq(w_base + rows * w_stride),
+                            w_base.eq(w_base + Mux(self.transposed, rows, rows * w_stride)),
                             x_base.eq(x_base + rows),
                             self.accumulate.eq(1),
                         ]

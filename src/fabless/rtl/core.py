@@ -92,9 +92,14 @@ class Core(wiring.Component):
             )),
             row_weight.eq(read_weight),
         ]
-        m.d.comb += array.load.eq(row_weight)
+        m.d.comb += [
+            array.load.eq(row_weight & ~ctrl.transposed),
+            array.load_t.eq(row_weight & ctrl.transposed),
+        ]
         for c in range(cols):
             m.d.comb += array.w_top[c].eq(row.word_select(c, 8))
+        for r in range(rows):
+            m.d.comb += array.w_left[r].eq(row.word_select(r, 8))
         for r in range(rows):
             m.d.comb += [skew.i[r].eq(row.word_select(r, 8)), array.a[r].eq(skew.o[r])]
         for c in range(cols):

@@ -51,8 +51,6 @@ def _unsupported(instr: Instruction) -> str | None:
         dtypes = (instr.dtype,) if isinstance(instr, MxuLoadWeights) else (instr.x_dtype, instr.w_dtype)
         if any(d is not Dtype.INT8 for d in dtypes):
             return "the RTL MXU is int8 only: quantise the operands to int8"
-        if instr.transposed:
-            return "the RTL core loads untransposed weights only: store W, not W^T"
         return None
     if isinstance(instr, MxuMatmul):
         return None if instr.x_dtype is Dtype.INT8 else "the RTL MXU is int8 only: quantise X to int8"

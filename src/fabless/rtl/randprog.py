@@ -36,7 +36,8 @@ def random_image(config: RtlConfig, seed: int) -> CoreImage:
 def random_program(config: RtlConfig, draw: Draw, length: int, max_m: int | None = None) -> Program:
     """`length` random MXU instructions (then a halt) that the ISA accepts on `config`.
 
-    Tiles sit anywhere in the scratchpad (unaligned, odd strides, overlapping sources);
+    Tiles sit anywhere in the scratchpad (unaligned, odd strides, overlapping sources),
+    weights plain or transposed;
     matmuls and gemms accumulate or overwrite; stores copy int32 words or saturate to int8.
     """
     gen = _Generator(config, draw, max_m or 2 * config.rows)
@@ -79,9 +80,11 @@ class _Generator:
 
     def ldw(self) -> MxuLoadWeights:
         k, n = self.draw(1, self.config.rows), self.draw(1, self.config.cols)
-        addr, stride = self._tile(k, n)
+        transposed = self.draw(0, 1)
+        addr, stride = self._tile(n, k) if transposed else self._tile(k, n)
         self.loaded_k = k
-        return MxuLoadWeights(w_addr=addr, w_stride=stride, k=k, n=n, dtype=Dtype.INT8)
+        return MxuLoadWeights(w_addr=addr, w_stride=stride, k=k, n=n, dtype=Dtype.INT8,
+                              transposed=transposed)
 
     def matmul(self) -> MxuMatmul:
         m, k = self._m(), self.loaded_k
@@ -92,12 +95,13 @@ class _Generator:
     def gemm(self) -> MxuGemm:
         rows = self.config.rows
         m, k, n = self._m(), self.draw(1, 3 * rows), self.draw(1, self.config.cols)
+        transposed = self.draw(0, 1)
         x_addr, x_stride = self._tile(m, k)
-        w_addr, w_stride = self._tile(k, n)
+        w_addr, w_stride = self._tile(n, k) if transposed else self._tile(k, n)
         self.loaded_k = k - rows * ((k - 1) // rows)
         return MxuGemm(x_addr=x_addr, x_stride=x_stride, w_addr=w_addr, w_stride=w_stride,
                        m=m, k=k, n=n, x_dtype=Dtype.INT8, w_dtype=Dtype.INT8,
-                       acc_row=self._acc(m), accumulate=self.draw(0, 1))
+                       acc_row=self._acc(m), accumulate=self.draw(0, 1), transposed=transposed)
 
     def store(self) -> MxuStore:
         m, n = self._m(), self.draw(1, self.config.cols)
