@@ -1,4 +1,4 @@
-"""`fabless trace`: time a program cycle by cycle and write its Perfetto timeline."""
+"""`fabless trace`: time a model step or a program cycle by cycle and write its Perfetto timeline."""
 
 import json
 from pathlib import Path
@@ -11,17 +11,28 @@ from rich.table import Table
 from fabless.chip import load_chip
 from fabless.cli import options
 from fabless.cli.app import app
-from fabless.cyclesim import STALL_REASONS, CycleReport, simulate, write_trace
+from fabless.cyclesim import STALL_REASONS, CycleReport, cycle_estimate_graph, run_in_sequence, simulate, write_trace
 from fabless.errors import FablessError
+from fabless.graph import decode_graph, prefill_graph
 from fabless.isa import Program, assemble, decode_program
+from fabless.model import ModelConfig, Precision, load_model_config
+from fabless.model.checkpoint import load_checkpoint, shipped_checkpoint_names
 
 
 @app.command("trace")
 def trace(
     chip: str = options.CHIP,
     out: Annotated[Path, typer.Option("--out", help="Perfetto / Chrome trace JSON to write.")] = Path("trace.json"),
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model to compile: a zoo name, a checkpoint name (smollm2-135m) or directory.")] = None,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", help="Prompt text; its token count sets the prefill.")
+    ] = None,
+    tokens: Annotated[int | None, typer.Option("--tokens", min=1, help="Prompt tokens, instead of --prompt.")] = None,
+    decode: Annotated[int, typer.Option("--decode", min=0, help="Decode steps to time after the prefill.")] = 0,
+    weights: Annotated[str, typer.Option("--weights", help="Weight dtype: bf16, fp8, int8 or fp32.")] = "bf16",
     program: Annotated[
-        Path | None, typer.Option("--program", help="A program to time: assembler text (.s) or binary (.bin).")
+        Path | None, typer.Option("--program", help="A program to time instead: assembler (.s) or binary (.bin).")
     ] = None,
     weight_buffers: Annotated[int, typer.Option(
         "--weight-buffers", min=1, max=2,
@@ -30,17 +41,54 @@ def trace(
     per_unit: Annotated[bool, typer.Option("--per-unit", help="One row per unit instead of per kind.")] = False,
     as_json: bool = options.JSON,
 ) -> None:
-    """Time a program on a chip cycle by cycle; write the timeline for ui.perfetto.dev."""
-    if program is None:
-        raise FablessError("nothing to trace: pass --program FILE (assembler .s or binary .bin)")
+    """Time a model's prefill (and decode steps) or a program cycle by cycle; write the timeline.
+
+    Open the trace at https://ui.perfetto.dev: one process per core, one track per unit.
+    """
     spec = load_chip(chip)
-    report = simulate(spec, _load_program(program), weight_buffers=weight_buffers)
+    if program is not None:
+        if model is not None:
+            raise FablessError("pass either --program or --model, not both")
+        report = simulate(spec, _load_program(program), weight_buffers=weight_buffers)
+        title = f"{program.name} on {spec.display_name}"
+    elif model is not None:
+        config, count = _prompt_tokens(model, prompt, tokens)
+        precision = Precision(weights=weights, activations="bf16", kv_cache="bf16")
+        graphs = [prefill_graph(config, precision, 1, count)]
+        graphs += [decode_graph(config, precision, 1, count + step) for step in range(decode)]
+        report = run_in_sequence([
+            cycle_estimate_graph(spec, graph, config=config, weight_buffers=weight_buffers, record=True)
+            for graph in graphs
+        ])
+        steps = f" + {decode} decode step{'s' if decode != 1 else ''}" if decode else ""
+        title = f"{config.name}: prefill of {count} tokens{steps} on {spec.display_name}"
+    else:
+        raise FablessError("nothing to trace: pass --model NAME with --prompt TEXT or --tokens N, or --program FILE")
     write_trace(report, out)
     if as_json:
         print(json.dumps(summary_record(report, str(out)), indent=2))
         return
-    print_summary(report, f"{program.name} on {spec.display_name}", per_unit, Console())
+    print_summary(report, title, per_unit, Console())
     Console(stderr=True).print(f"wrote {out}: open it at https://ui.perfetto.dev")
+
+
+def _prompt_tokens(model: str, prompt: str | None, tokens: int | None) -> tuple[ModelConfig, int]:
+    """The model's config and the prompt's length in its own tokenizer's tokens."""
+    if (prompt is None) == (tokens is None):
+        raise FablessError("pass exactly one of --prompt TEXT (tokenized by the model) or --tokens N")
+    if tokens is not None:
+        return load_model_config(model), tokens
+    assert prompt is not None
+    if model.lower() not in shipped_checkpoint_names() and not Path(model).exists():
+        raise FablessError(
+            f"model {model} ships no tokenizer to count the prompt's tokens: pass --tokens N, or --model "
+            f"a checkpoint ({', '.join(shipped_checkpoint_names())}) or a checkpoint directory"
+        )
+    checkpoint = load_checkpoint(model)
+    count = len(checkpoint.tokenizer.encode(prompt))
+    if count == 0:
+        raise FablessError("the prompt has no tokens: pass some text with --prompt")
+    return checkpoint.config, count
 
 
 def _load_program(path: Path) -> Program:
@@ -99,7 +147,8 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
     reasons = [r for r in STALL_REASONS if any(u.stall_cycles[r] for u in report.units)]
     table = Table(title="where the cycles went (share of the program's time, averaged over units)")
     for column in ("unit", "count", "busy", *reasons, "idle"):
-        table.add_column(column, justify="left" if column == "unit" else "right", min_width=len(column))
+        table.add_column(column, justify="left" if column == "unit" else "right",
+                         min_width=max(len(column), 7 if column == "unit" else 0))
     for name, units in groups.items():
         total = report.cycles * len(units) or 1.0
 

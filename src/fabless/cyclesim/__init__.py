@@ -4,6 +4,7 @@
 `cycle_estimate_graph(chip, graph)` compiles a graph IR step and times it.
 """
 
+from fabless.cyclesim.graph import compile_for_timing, cycle_estimate_graph
 from fabless.cyclesim.hardware import Hardware
 from fabless.cyclesim.perfetto import trace_events, write_trace
 from fabless.cyclesim.report import CycleReport, Timeline, TrackEvents, UnitTime, run_in_sequence
@@ -12,6 +13,8 @@ from fabless.cyclesim.tracks import STALL_REASONS
 
 __all__ = [
     "simulate",
+    "cycle_estimate_graph",
+    "compile_for_timing",
     "run_in_sequence",
     "write_trace",
     "trace_events",
