@@ -1,1 +1,100 @@
-"""`fabless run` commands (being built)."""
+"""`fabless run`: a real model on the simulated chip, compiled and executed instruction by instruction."""
+
+import math
+import time
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fabless.chip import load_chip
+from fabless.cli.app import app
+from fabless.compiler import ChipModel, Numerics
+from fabless.compiler.quantize import WEIGHT_DTYPES
+from fabless.errors import FablessError
+from fabless.funcsim import RunStats
+from fabless.model.checkpoint import load_checkpoint
+
+
+@app.command("run")
+def run(
+    chip: str = typer.Option("fab1", "--chip", help="Chip preset or .toml of family systolic."),
+    model: str = typer.Option(..., "--model", help="smollm2-135m, minilm-l6, or a checkpoint directory."),
+    prompt: str = typer.Option(None, "--prompt", help="Prompt for a decoder (Llama-style) model."),
+    texts: list[str] = typer.Option(None, "--text", help="Text to embed with an encoder; repeat it."),
+    max_new_tokens: int = typer.Option(20, "--max-new-tokens", help="Tokens to generate greedily."),
+    weights: str = typer.Option(
+        "fp32", "--weights", help="fp32 (PyTorch-exact), bf16, fp8 or int8 (per-channel scales)."
+    ),
+    chat: bool = typer.Option(True, "--chat/--no-chat", help="Wrap the prompt in the model's chat template."),
+) -> None:
+    """Generate text (decoders) or compare embeddings (encoders) on the functional simulator."""
+    if weights not in WEIGHT_DTYPES:
+        raise FablessError(f"--weights {weights!r} is not one of {', '.join(WEIGHT_DTYPES)}")
+    spec = load_chip(chip)
+    checkpoint = load_checkpoint(model)
+    config = checkpoint.config
+    console = Console()
+    numerics = Numerics.for_weights(weights)
+    if config.family == "bert":
+        if not texts:
+            raise FablessError(f"model {config.name} is an encoder: pass --text (twice or more) to compare")
+        ids = [checkpoint.tokenizer.encode(text) for text in texts]
+        context = _context(max(len(i) for i in ids), config.max_positions)
+        loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
+        start = time.perf_counter()
+        vectors = np.stack([loaded.encode(i) for i in ids])
+        seconds = time.perf_counter() - start
+        _similarities(console, texts, vectors)
+        console.print(f"{len(texts)} encodes on the simulated {spec.name} in {seconds:.2f} s")
+    else:
+        if prompt is None:
+            raise FablessError(f"model {config.name} is a decoder: pass --prompt")
+        if max_new_tokens < 1:
+            raise FablessError(f"--max-new-tokens must be at least 1 (got {max_new_tokens})")
+        tokenizer = checkpoint.tokenizer
+        ids = tokenizer.chat_prompt(prompt) if chat else tokenizer.encode(prompt)
+        context = _context(len(ids) + max_new_tokens, config.max_positions)
+        loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
+        start = time.perf_counter()
+        new = loaded.generate(ids, max_new_tokens)
+        seconds = time.perf_counter() - start
+        console.print(tokenizer.decode(new), markup=False, highlight=False)
+        console.print(
+            f"{len(ids)} prompt + {len(new)} new tokens on the simulated {spec.name} in {seconds:.2f} s "
+            f"({len(new) / seconds:.2f} tokens/s), weights {weights}"
+        )
+    _counts(console, loaded.stats, loaded.programs_compiled)
+
+
+def _context(tokens: int, limit: int) -> int:
+    """The KV-cache and mask length to lay out: the need, rounded up to 128 positions."""
+    return min(limit, max(128, math.ceil(tokens / 128) * 128))
+
+
+def _similarities(console: Console, texts: list[str], vectors: np.ndarray) -> None:
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    cosine = unit @ unit.T
+    table = Table(title="Cosine similarity of the embeddings (mean-pooled)")
+    table.add_column("text")
+    for index in range(len(texts)):
+        table.add_column(f"#{index + 1}", justify="right")
+    for index, text in enumerate(texts):
+        label = f"#{index + 1} {text if len(text) <= 40 else text[:37] + '...'}"
+        table.add_row(label, *(f"{value:.4f}" for value in cosine[index]))
+    console.print(table)
+
+
+def _counts(console: Console, stats: RunStats, programs: int) -> None:
+    table = Table(title=f"Executed on the functional simulator ({programs} programs compiled)")
+    table.add_column("engine")
+    table.add_column("instructions", justify="right")
+    for engine, count in sorted(stats.by_engine.items()):
+        table.add_row(engine, f"{count:,}")
+    table.add_row("total", f"{stats.total_instructions:,}")
+    console.print(table)
+    console.print(
+        f"HBM bytes read {stats.hbm_read_bytes:,}, written {stats.hbm_written_bytes:,}; "
+        f"MXU multiply-accumulates {stats.macs:,}"
+    )

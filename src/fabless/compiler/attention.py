@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
-from fabless.compiler.sram import Buffer
+from fabless.compiler.sram import Buffer, window_spans
 from fabless.isa import (
     BinaryOp,
     Broadcast,
@@ -206,7 +206,7 @@ def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_le
                 out_stride=scores.stride,
                 out_dtype=Dtype.FP32,
             ),
-            writes=(("sram", scores.at(row, c0), scores.at(row + unit.rows - 1, c0 + width)),),
+            writes=window_spans(scores.at(row, c0), unit.rows, scores.stride, 4 * width),
         )
 
 
@@ -319,7 +319,7 @@ def _weighted_values(
                 out_stride=unit.out_stride,
                 out_dtype=out_dtype,
             ),
-            writes=(("sram", out_addr, out_addr + (unit.rows - 1) * unit.out_stride + width * out_dtype.itemsize),),
+            writes=window_spans(out_addr, unit.rows, unit.out_stride, width * out_dtype.itemsize),
         )
 
 

@@ -45,7 +45,8 @@ class Emitter:
 
     def __init__(self) -> None:
         self._streams: dict[str, _Stream] = {}
-        self._accesses: dict[str, list[_Access]] = {"sram": [], "hbm": []}
+        # Accesses filed under every page they touch, so a lookup scans only its neighbours.
+        self._pages: dict[tuple[str, int], list[_Access]] = {}
         self._signals: dict[tuple[str, str], set[int]] = {}
         self._waited: dict[tuple[str, str], int] = {}
 
@@ -62,11 +63,12 @@ class Emitter:
         needs: dict[str, int] = {}
         for spans, write in ((reads, False), (writes, True)):
             for space, start, end in spans:
-                for access in self._accesses[space]:
-                    if access.stream == stream or access.end <= start or end <= access.start:
-                        continue
-                    if write or access.write:
-                        needs[access.stream] = max(needs.get(access.stream, -1), access.position)
+                for page in _pages(start, end):
+                    for access in self._pages.get((space, page), ()):
+                        if access.stream == stream or access.end <= start or end <= access.start:
+                            continue
+                        if write or access.write:
+                            needs[access.stream] = max(needs.get(access.stream, -1), access.position)
         for producer, producer_position in needs.items():
             channel = (producer, stream)
             if self._waited.get(channel, -1) >= producer_position:
@@ -82,12 +84,13 @@ class Emitter:
                 self._record(_Access(stream, position, start, end, write), space)
 
     def _record(self, access: _Access, space: str) -> None:
-        accesses = self._accesses[space]
-        if access.write:
-            # A write from one stream supersedes earlier accesses it covers: anything that
-            # later depends on them also depends on this write, which follows them.
-            accesses[:] = [a for a in accesses if not (access.start <= a.start and a.end <= access.end)]
-        accesses.append(access)
+        for page in _pages(access.start, access.end):
+            accesses = self._pages.setdefault((space, page), [])
+            if access.write:
+                # A write supersedes the earlier accesses it covers: whatever later depends
+                # on them also depends on this write, which comes after them.
+                accesses[:] = [a for a in accesses if not (access.start <= a.start and a.end <= access.end)]
+            accesses.append(access)
 
     def build(self) -> Program:
         channels = sorted(self._signals)
@@ -120,6 +123,13 @@ class Emitter:
     def work_instructions(self) -> int:
         """Instructions emitted so far, semaphores not counted."""
         return sum(s.work for s in self._streams.values())
+
+
+_PAGE_BITS = 16
+
+
+def _pages(start: int, end: int) -> range:
+    return range(start >> _PAGE_BITS, ((end - 1) >> _PAGE_BITS) + 1)
 
 
 def _rank(sorted_positions: list[int], position: int) -> int:

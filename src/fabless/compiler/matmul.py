@@ -13,7 +13,7 @@ two int32 results are recombined as `hi * 256 s + lo * s` when they leave the ac
 from dataclasses import dataclass
 
 from fabless.compiler.context import DTYPES, WEIGHT_QUEUE, Lowering
-from fabless.compiler.sram import Buffer
+from fabless.compiler.sram import Buffer, window_spans
 from fabless.compiler.tiling import MatmulTiling, plan_matmul
 from fabless.isa import BinaryOp, Broadcast, Dtype, MxuGemm, MxuStore, ReduceOp, UnaryOp, VpuBinary, VpuReduce, VpuUnary
 
@@ -241,7 +241,7 @@ def _store(
             use_row_scale=int(row_scale is not None),
         ),
         reads=tuple(reads),
-        writes=(("sram", target.at(row, col), target.at(row + rows - 1, col + width)),),
+        writes=window_spans(target.at(row, col), rows, target.stride, 4 * width),
     )
 
 

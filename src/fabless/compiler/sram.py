@@ -64,3 +64,17 @@ class SramPlan:
         buffer = Buffer(name, self.used_bytes, rows, cols, dtype)
         self.used_bytes = math.ceil((self.used_bytes + size) / _ALIGN_BYTES) * _ALIGN_BYTES
         return buffer
+
+
+_EXACT_ROWS = 64
+
+
+def window_spans(addr: int, rows: int, stride: int, row_bytes: int) -> tuple[tuple[str, int, int], ...]:
+    """The SRAM bytes of a column window, row by row when there are few rows.
+
+    Windows side by side in one buffer (column blocks of a matmul output) would overlap
+    as whole ranges and serialise the MXUs writing them; row by row they do not.
+    """
+    if rows > _EXACT_ROWS:
+        return (("sram", addr, addr + (rows - 1) * stride + row_bytes),)
+    return tuple(("sram", addr + r * stride, addr + r * stride + row_bytes) for r in range(rows))
