@@ -59,6 +59,8 @@ class Core(wiring.Component):
         m.submodules.deskew = deskew = Skew(cols, PSUM_SHAPE, descending=True)
         imem = place_sram(m, self.placer, "imem", cfg.imem_depth, WORD_BITS)
         acc = place_sram(m, self.placer, "accumulator", cfg.acc_rows, cols * 32)
+        # Kept so that a simulation testbench can load and dump the memories directly.
+        self.imem, self.accumulator, self.scratchpad = imem, acc, spad
         busy = ctrl.busy
         idle = ~busy
 

@@ -19,24 +19,15 @@ def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycle
     result: dict[str, object] = {}
 
     async def bench(ctx) -> None:  # type: ignore[no-untyped-def]
+        # Memories are loaded and dumped directly: through the host ports every row
+        # would cost a simulated cycle, and the Python simulator is slow.
+        banks = core.scratchpad.banks
         for index, word in enumerate(words):
-            ctx.set(core.imem_we, 1)
-            ctx.set(core.imem_addr, index)
-            ctx.set(core.imem_wdata, int.from_bytes(word, "little"))
-            await ctx.tick()
-        ctx.set(core.imem_we, 0)
+            ctx.set(core.imem.data[index], int.from_bytes(word, "little"))
         for index, value in enumerate(spad_in):
-            ctx.set(core.spad_we, 1)
-            ctx.set(core.spad_row, index)
-            ctx.set(core.spad_wdata, value)
-            await ctx.tick()
-        ctx.set(core.spad_we, 0)
+            ctx.set(banks[index % 2].data[index // 2], value)
         for index, value in enumerate(acc_in):
-            ctx.set(core.acc_we, 1)
-            ctx.set(core.acc_addr, index)
-            ctx.set(core.acc_wdata, value)
-            await ctx.tick()
-        ctx.set(core.acc_we, 0)
+            ctx.set(core.accumulator.data[index], value)
         ctx.set(core.count, len(words))
         ctx.set(core.start, 1)
         await ctx.tick()
@@ -49,8 +40,8 @@ def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycle
             cycles += 1
         result["cycles"] = cycles
         result["error"] = bool(ctx.get(core.error))
-        result["spad"] = await _read_back(ctx, core.spad_row, core.spad_rdata, len(spad_in))
-        result["acc"] = await _read_back(ctx, core.acc_addr, core.acc_rdata, len(acc_in))
+        result["spad"] = [ctx.get(banks[index % 2].data[index // 2]) for index in range(len(spad_in))]
+        result["acc"] = [ctx.get(core.accumulator.data[index]) for index in range(len(acc_in))]
 
     sim = Simulator(core)
     sim.add_clock(1e-9)
@@ -62,11 +53,3 @@ def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycle
         bool(result["error"]),
     )
 
-
-async def _read_back(ctx, addr, data, count: int) -> list[int]:  # type: ignore[no-untyped-def]
-    values = []
-    for index in range(count):
-        ctx.set(addr, index)
-        await ctx.tick()
-        values.append(ctx.get(data))
-    return values

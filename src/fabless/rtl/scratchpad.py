@@ -40,7 +40,7 @@ class Scratchpad(wiring.Component):
         row_bytes = self.config.spad_row_bytes
         width = row_bytes * 8
         offset_bits = (row_bytes - 1).bit_length()
-        banks = [
+        self.banks = banks = [
             place_sram(m, self.placer, f"bank{b}", self.config.spad_bank_rows, width, lane=8)
             for b in range(2)
         ]

@@ -8,6 +8,7 @@ Reading and writing one row in the same cycle returns the old contents.
 """
 
 from amaranth import Module
+from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -46,11 +47,13 @@ class Sram(wiring.Component):
         if width % self.lane:
             raise ValueError(f"SRAM width {width} is not a multiple of its lane width {self.lane}")
         self.abits = _address_bits(depth)
+        self.data = MemoryData(shape=width, depth=depth, init=[])
+        """The rows, which a simulation testbench may read and write directly."""
         super().__init__(_signature(depth, width, self.lane))
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
-        m.submodules.memory = memory = Memory(shape=self.width, depth=self.depth, init=[])
+        m.submodules.memory = memory = Memory(data=self.data)
         read = memory.read_port()
         write = memory.write_port(granularity=self.lane)
         m.d.comb += [
