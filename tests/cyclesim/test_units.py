@@ -68,3 +68,18 @@ def test_a_shadow_weight_buffer_hides_loads_and_drains_behind_streams(fab1: Chip
     # Decode (one row): the loads run back to back and the array waits on them.
     decode = simulate(fab1, one("mxu0", _gemm(1, k, Dtype.BF16)), weight_buffers=2).cycles
     assert decode == 8 * 128 + 1 + 256
+
+
+def test_a_queue_waits_only_to_read_bytes_it_has_not_landed_yet(fab1: ChipSpec) -> None:
+    from fabless.isa import DmaLoad, DmaStore
+
+    latency = 400e-9 * fab1.clock_hz
+    load = DmaLoad(hbm_addr=0, sram_addr=0, rows=1, row_bytes=4096, hbm_stride=0, sram_stride=0)
+    again = DmaLoad(hbm_addr=8192, sram_addr=0, rows=1, row_bytes=4096, hbm_stride=0, sram_stride=0)
+    store = DmaStore(sram_addr=0, hbm_addr=1 << 20, rows=1, row_bytes=4096, sram_stride=0, hbm_stride=0)
+    # Two loads into the same bytes land in order: the second need not wait for the first.
+    assert simulate(fab1, one("dma0", load, again)).cycles == pytest.approx(2 + latency)
+    # A store of those bytes must wait until the load has landed them (read after write).
+    report = simulate(fab1, one("dma0", load, store))
+    assert report.units[0].stall_cycles["hazard"] == pytest.approx(latency)
+    assert report.cycles == pytest.approx(1 + latency + 1 + latency)

@@ -41,11 +41,14 @@ class DmaUnit:
         waits.append(("in_order", self.track.free_at))
         if len(inflight) >= self.outstanding:
             waits.append(("queue_full", inflight[len(inflight) - self.outstanding][0]))
+        # Data phases of one queue run in order, so only a read of bytes an earlier transfer
+        # has not landed yet must wait: a store of SRAM a load is still filling, or a load
+        # of HBM a store is still writing.
         hazard = 0.0
         for done, to_sram, sram, hbm in inflight:
-            if (to_sram or step.to_sram) and _overlap(sram, step.sram_range):
+            if to_sram and not step.to_sram and _overlap(sram, step.sram_range):
                 hazard = max(hazard, done)
-            elif (not to_sram or not step.to_sram) and _overlap(hbm, step.hbm_range):
+            elif not to_sram and step.to_sram and _overlap(hbm, step.hbm_range):
                 hazard = max(hazard, done)
         if hazard:
             waits.append(("hazard", hazard))
