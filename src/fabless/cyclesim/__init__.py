@@ -10,6 +10,7 @@ from fabless.cyclesim.perfetto import trace_events, write_trace
 from fabless.cyclesim.report import CycleReport, Timeline, TrackEvents, UnitTime, run_in_sequence
 from fabless.cyclesim.simulator import simulate
 from fabless.cyclesim.tracks import STALL_REASONS
+from fabless.cyclesim.workloads import AGREEMENT_WORKLOADS, Workload
 
 __all__ = [
     "simulate",
@@ -24,4 +25,6 @@ __all__ = [
     "TrackEvents",
     "Hardware",
     "STALL_REASONS",
+    "AGREEMENT_WORKLOADS",
+    "Workload",
 ]
