@@ -71,12 +71,15 @@ def read_gguf(path: Path, name: str) -> GgufModel:
     for tensor in reader.tensors:
         hf_name = _hf_name(tensor.name, path)
         try:
-            array = np.asarray(quants.dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
+            array = quants.dequantize(tensor.data, tensor.tensor_type)
         except (ValueError, NotImplementedError) as error:
             raise FablessError(
                 f"{path}: tensor {tensor.name!r} cannot be dequantised ({error}); "
                 "re-convert the GGUF with a supported quantisation"
             ) from None
+        # F32 tensors come back as read-only views of the mapped file: own them so it can close.
+        if array.dtype != np.float32 or not array.flags.writeable:
+            array = array.astype(np.float32)
         if tensor.name.startswith("blk.") and (
             ".attn_q." in tensor.name or ".attn_k." in tensor.name
         ):
