@@ -151,3 +151,17 @@ def test_non_chatml_template_is_rejected(tmp_path) -> None:
     tokenizer = load_checkpoint(tmp_path).tokenizer
     with pytest.raises(FablessError, match="chat template is not ChatML"):
         tokenizer.chat_prompt("hi")
+
+
+def test_special_ids_fall_back_to_config_json(tmp_path) -> None:
+    import json
+
+    from fabless.model.checkpoint import load_checkpoint
+
+    write_random_checkpoint(tmp_path, RandomModel())
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"bos_token": "<not a token>"}))
+    raw = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**raw, "bos_token_id": 0, "eos_token_id": [2, 0]}))
+    tokenizer = load_checkpoint(tmp_path).tokenizer
+    assert (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.chat_template) == (0, 2, None)
+    assert tokenizer.chat_prompt("hi there") == tokenizer.encode("hi there")

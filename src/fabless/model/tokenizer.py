@@ -116,7 +116,9 @@ class Tokenizer:
             if isinstance(token, str) and backend.token_to_id(token) is not None:
                 return backend.token_to_id(token)
             fallback = model.get(f"{key}_token_id")
-            return fallback[0] if isinstance(fallback, list) and fallback else fallback
+            if isinstance(fallback, list):  # generation configs may list several EOS ids
+                fallback = fallback[0] if fallback else None
+            return fallback if isinstance(fallback, int) else None
 
         return cls(
             backend,
@@ -146,11 +148,15 @@ class Tokenizer:
                 f"{source}: GGUF pre-tokenizer {pre!r} is not supported (known: "
                 f"{', '.join(sorted(_GGUF_PRE_DIGITS))}); load the Hugging Face checkpoint instead"
             )
-        pairs = [tuple(merge.split(" ")) for merge in merges]
-        if any(len(pair) != 2 for pair in pairs):
-            raise FablessError(
-                f"{source}: a tokenizer.ggml.merges entry is not two tokens; re-convert the GGUF"
-            )
+        pairs = []
+        for merge in merges:
+            left, space, right = merge.partition(" ")
+            if not space or " " in right:
+                raise FablessError(
+                    f"{source}: tokenizer.ggml.merges entry {merge!r} is not two tokens; "
+                    "re-convert the GGUF"
+                )
+            pairs.append((left, right))
         vocab = {token: index for index, token in enumerate(tokens)}
         backend = tokenizers.Tokenizer(
             models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False)
