@@ -56,9 +56,7 @@ def test_bf16_and_fp32_carry_no_scales():
 
 
 def test_unknown_weight_dtype_is_an_error():
-    with pytest.raises(
-        FablessError, match="weight dtype 'int4' is not one of fp32, bf16, fp8, int8"
-    ):
+    with pytest.raises(FablessError, match="weight dtype 'int4' is not one of fp32, bf16, fp8, int8"):
         quantize_weight(np.zeros((1, 1), np.float32), "int4")
 
 

@@ -68,8 +68,17 @@ def test_tile_that_cannot_fit_names_the_buffer_and_sizes():
 
 
 def test_resident_activations_leave_the_budget_to_weights():
-    plan = plan_matmul(FAB1, 64, 576, 4096, x_dtype="fp32", w_dtype="int8", out_dtype="fp32",
-                       sram_budget_bytes=2 * 576 * 2048, resident=True)
+    plan = plan_matmul(
+        FAB1,
+        64,
+        576,
+        4096,
+        x_dtype="fp32",
+        w_dtype="int8",
+        out_dtype="fp32",
+        sram_budget_bytes=2 * 576 * 2048,
+        resident=True,
+    )
     assert (plan.k_tile, plan.n_tile, plan.sram_bytes) == (576, 2048, 2 * 576 * 2048)
 
 

@@ -7,11 +7,11 @@ by position, hides the ones not written yet. Grouped-query heads that share a KV
 multiply the same keys in one pass when a step has one token.
 """
 
-import math
 from dataclasses import dataclass
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
 from fabless.compiler.sram import Buffer, window_spans
+from fabless.compiler.tiling import accumulator_rows
 from fabless.isa import (
     BinaryOp,
     Broadcast,
@@ -171,43 +171,53 @@ def _cached(
     return buffer
 
 
+def _row_blocks(lowering: Lowering, rows: int) -> list[tuple[int, int]]:
+    """Query rows in blocks that fit an MXU's accumulator."""
+    block = accumulator_rows(lowering.chip)
+    return [(r0, min(block, rows - r0)) for r0 in range(0, rows, block)]
+
+
 def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: int, d: int) -> None:
     cols = lowering.chip.core.matrix.cols
-    q_span = ("sram", unit.q_addr, unit.q_addr + (unit.rows - 1) * unit.q_stride + 4 * d)
     for c0 in range(0, kv_len, cols):
         width = min(cols, kv_len - c0)
-        mxu = lowering.next_mxu()
-        lowering.emit(
-            mxu,
-            MxuGemm(
-                x_addr=unit.q_addr,
-                x_stride=unit.q_stride,
-                w_addr=keys.at(c0),
-                w_stride=keys.stride,
-                m=unit.rows,
-                k=d,
-                n=width,
-                x_dtype=Dtype.FP32,
-                w_dtype=keys.dtype,
-                acc_row=0,
-                transposed=1,
-            ),
-            reads=(q_span, ("sram", keys.at(c0), keys.at(c0 + width - 1) + d * keys.dtype.itemsize)),
-        )
-        row = unit.score_row
-        lowering.emit(
-            mxu,
-            MxuStore(
-                acc_row=0,
-                m=unit.rows,
-                n=width,
-                acc_dtype=Dtype.FP32,
-                out_addr=scores.at(row, c0),
-                out_stride=scores.stride,
-                out_dtype=Dtype.FP32,
-            ),
-            writes=window_spans(scores.at(row, c0), unit.rows, scores.stride, 4 * width),
-        )
+        for r0, rows in _row_blocks(lowering, unit.rows):
+            mxu = lowering.next_mxu()
+            q_addr = unit.q_addr + r0 * unit.q_stride
+            lowering.emit(
+                mxu,
+                MxuGemm(
+                    x_addr=q_addr,
+                    x_stride=unit.q_stride,
+                    w_addr=keys.at(c0),
+                    w_stride=keys.stride,
+                    m=rows,
+                    k=d,
+                    n=width,
+                    x_dtype=Dtype.FP32,
+                    w_dtype=keys.dtype,
+                    acc_row=0,
+                    transposed=1,
+                ),
+                reads=(
+                    ("sram", q_addr, q_addr + (rows - 1) * unit.q_stride + 4 * d),
+                    ("sram", keys.at(c0), keys.at(c0 + width - 1) + d * keys.dtype.itemsize),
+                ),
+            )
+            row = unit.score_row + r0
+            lowering.emit(
+                mxu,
+                MxuStore(
+                    acc_row=0,
+                    m=rows,
+                    n=width,
+                    acc_dtype=Dtype.FP32,
+                    out_addr=scores.at(row, c0),
+                    out_stride=scores.stride,
+                    out_dtype=Dtype.FP32,
+                ),
+                writes=window_spans(scores.at(row, c0), rows, scores.stride, 4 * width),
+            )
 
 
 def _softmax(
@@ -287,42 +297,38 @@ def _weighted_values(
     lowering: Lowering, unit: _Unit, probs: Buffer, values: Buffer, kv_len: int, d: int, out_dtype: Dtype
 ) -> None:
     cols = lowering.chip.core.matrix.cols
-    row = unit.score_row
     for c0 in range(0, d, cols):
         width = min(cols, d - c0)
-        mxu = lowering.next_mxu()
-        lowering.emit(
-            mxu,
-            MxuGemm(
-                x_addr=probs.at(row),
-                x_stride=probs.stride,
-                w_addr=values.at(0, c0),
-                w_stride=values.stride,
-                m=unit.rows,
-                k=kv_len,
-                n=width,
-                x_dtype=probs.dtype,
-                w_dtype=values.dtype,
-                acc_row=0,
-            ),
-            reads=(probs.span(row, unit.rows), ("sram", values.addr, values.at(kv_len - 1, d))),
-        )
-        out_addr = unit.out_addr + c0 * out_dtype.itemsize
-        lowering.emit(
-            mxu,
-            MxuStore(
-                acc_row=0,
-                m=unit.rows,
-                n=width,
-                acc_dtype=Dtype.FP32,
-                out_addr=out_addr,
-                out_stride=unit.out_stride,
-                out_dtype=out_dtype,
-            ),
-            writes=window_spans(out_addr, unit.rows, unit.out_stride, width * out_dtype.itemsize),
-        )
-
-
-def sqrt_head_dim(head_dim: int) -> float:
-    """The divisor of the scores, as fp32 computes it."""
-    return math.sqrt(head_dim)
+        for r0, rows in _row_blocks(lowering, unit.rows):
+            mxu = lowering.next_mxu()
+            row = unit.score_row + r0
+            lowering.emit(
+                mxu,
+                MxuGemm(
+                    x_addr=probs.at(row),
+                    x_stride=probs.stride,
+                    w_addr=values.at(0, c0),
+                    w_stride=values.stride,
+                    m=rows,
+                    k=kv_len,
+                    n=width,
+                    x_dtype=probs.dtype,
+                    w_dtype=values.dtype,
+                    acc_row=0,
+                ),
+                reads=(probs.span(row, rows), ("sram", values.addr, values.at(kv_len - 1, d))),
+            )
+            out_addr = unit.out_addr + r0 * unit.out_stride + c0 * out_dtype.itemsize
+            lowering.emit(
+                mxu,
+                MxuStore(
+                    acc_row=0,
+                    m=rows,
+                    n=width,
+                    acc_dtype=Dtype.FP32,
+                    out_addr=out_addr,
+                    out_stride=unit.out_stride,
+                    out_dtype=out_dtype,
+                ),
+                writes=window_spans(out_addr, rows, unit.out_stride, width * out_dtype.itemsize),
+            )
