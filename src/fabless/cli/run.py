@@ -2,6 +2,7 @@
 
 import math
 import time
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -21,8 +22,8 @@ from fabless.model.checkpoint import load_checkpoint
 def run(
     chip: str = typer.Option("fab1", "--chip", help="Chip preset or .toml of family systolic."),
     model: str = typer.Option(..., "--model", help="smollm2-135m, minilm-l6, or a checkpoint directory."),
-    prompt: str = typer.Option(None, "--prompt", help="Prompt for a decoder (Llama-style) model."),
-    texts: list[str] = typer.Option(None, "--text", help="Text to embed with an encoder; repeat it."),
+    prompt: str | None = typer.Option(None, "--prompt", help="Prompt for a decoder (Llama-style) model."),
+    texts: Annotated[list[str] | None, typer.Option("--text", help="Text to embed with an encoder; repeat it.")] = None,
     max_new_tokens: int = typer.Option(20, "--max-new-tokens", help="Tokens to generate greedily."),
     weights: str = typer.Option(
         "fp32", "--weights", help="fp32 (PyTorch-exact), bf16, fp8 or int8 (per-channel scales)."
