@@ -1,5 +1,7 @@
 """The numpy reference forwards against independent PyTorch forwards written from the HF models."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,18 @@ from fabless.model.reference import (
 )
 
 
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch's thread pool slows ~10x when other processes share the 2 cores; these passes are small."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@one_torch_thread()
 def torch_llama_logits(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     """`LlamaForCausalLM.forward` in fp32: rotate-half RoPE, repeat_kv GQA, SDPA causal attention."""
     w = {name: torch.from_numpy(array) for name, array in tensors.items()}
@@ -59,6 +73,7 @@ def torch_llama_logits(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list
     return F.linear(norm(x, "model.norm.weight"), head).numpy()
 
 
+@one_torch_thread()
 def torch_sentence_embedding(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     """`BertModel` (token type 0, no padding) + sentence-transformers mean pooling + Normalize."""
     w = {name: torch.from_numpy(array) for name, array in tensors.items()}

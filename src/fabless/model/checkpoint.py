@@ -6,7 +6,7 @@ the compiler and the reference forwards never look at file formats.
 """
 
 import importlib.util
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +28,8 @@ _STRIP_PREFIXES = ("bert.",)
 @dataclass(frozen=True)
 class Checkpoint:
     config: ModelConfig
-    tensors: dict[str, np.ndarray]
-    tokenizer: Tokenizer
+    tensors: dict[str, np.ndarray] = field(repr=False)
+    tokenizer: Tokenizer = field(repr=False)
     source: Path
 
 
