@@ -54,6 +54,7 @@ def test_trace_is_trace_event_format_with_a_track_per_unit(fab1: ChipSpec, tmp_p
     report = simulate(fab1, busy_program())
     path = write_trace(report, tmp_path / "trace.json")
     trace = json.loads(path.read_text())
+    assert trace == json.loads(json.dumps(trace_events(report)))
     assert set(trace) >= {"traceEvents", "displayTimeUnit"}
     events = trace["traceEvents"]
     processes = {e["pid"]: e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
@@ -93,7 +94,12 @@ def test_trace_busy_and_stall_time_sum_to_the_report(fab1: ChipSpec) -> None:
             continue
         track = names[(event["pid"], event["tid"])]
         if event["cat"] == "busy":
-            busy[track] += event["dur"] / us_per_cycle
+            # An instruction's slice is its working cycles plus the stalls inside it.
+            inside = event["args"]["stall_cycles"]
+            assert event["dur"] / us_per_cycle == pytest.approx(event["args"]["busy_cycles"] + sum(inside.values()))
+            busy[track] += event["args"]["busy_cycles"]
+            for reason, cycles in inside.items():
+                stalls[(track, reason)] += cycles
         else:
             stalls[(track, event["name"].removeprefix("stall: "))] += event["dur"] / us_per_cycle
     for unit in report.units:
@@ -102,6 +108,17 @@ def test_trace_busy_and_stall_time_sum_to_the_report(fab1: ChipSpec) -> None:
             assert stalls[(unit.name, reason)] == pytest.approx(unit.stall_cycles[reason], rel=1e-9, abs=1e-6)
         assert unit.busy_cycles + unit.stalled_cycles + unit.idle_cycles == pytest.approx(report.cycles)
     assert trace["otherData"]["cycles"] == report.cycles
+
+
+def test_a_gemm_is_one_slice_per_unit_with_its_tile_waits_inside(fab1: ChipSpec) -> None:
+    trace = trace_events(simulate(fab1, busy_program()))
+    gemms = [e for e in trace["traceEvents"] if e.get("name") == "mxu.gemm"]
+    # Two gemms on each of four MXUs, each on the array and on the weight loader.
+    assert len(gemms) == 2 * 4 * 2
+    first = next(e for e in gemms if e["args"]["index"] == 1)
+    # k = 512: four tiles, so three drains and three tile loads wait inside the slice.
+    assert first["args"]["stall_cycles"]["drain"] == pytest.approx(3 * 256)
+    assert first["args"]["stall_cycles"]["weights"] == pytest.approx(3 * 128)
 
 
 def test_every_instruction_appears_in_the_trace(fab1: ChipSpec) -> None:
