@@ -32,8 +32,12 @@ def main() -> None:
             chip = load_chip(name)
         except Exception:  # a preset that has not landed yet is simply not in the table
             continue
-        ms = median_ms(lambda chip=chip: (prefill_time(chip, config, precision, 1, 2048),
-                                          decode_time(chip, config, precision, 1, 2048)))
+        ms = median_ms(
+            lambda chip=chip: (
+                prefill_time(chip, config, precision, 1, 2048),
+                decode_time(chip, config, precision, 1, 2048),
+            )
+        )
         table.add_row(name, f"{ms:.3f}", "1.000")
     Console().print(table)
 

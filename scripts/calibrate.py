@@ -10,7 +10,7 @@ import os
 import tempfile
 
 from fabless.chip import load_chip
-from fabless.perf.calibrate import DATA, chips_with_measurements, fit, fitted_toml, load_measurements, median_abs_error
+from fabless.perf.calibrate import DATA, calibration_groups, fit, fitted_toml, load_measurements, median_abs_error
 from fabless.perf.calibration import efficiency_for
 
 
@@ -19,17 +19,21 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="report the committed fit's errors only")
     args = parser.parse_args()
     sections = ["# Written by scripts/calibrate.py: efficiency parameters fitted to measurements.\n"]
-    for name in chips_with_measurements():
-        chip = load_chip(name)
-        measurements = load_measurements(name)
-        default = median_abs_error(chip, measurements, efficiency_for(chip))
+    for group in calibration_groups():
+        chips = [load_chip(name) for name in group]
+        measurements = [m for name in group for m in load_measurements(name)]
         if args.check:
-            print(f"{name}: {len(measurements)} measurements, median |error| {default:.1%}")
+            for chip in chips:
+                own = [m for m in measurements if m.chip == chip.name]
+                print(f"{chip.name}: {len(own)} measurements, median |error| {median_abs_error(chip, own):.1%}")
             continue
-        fitted = fit(chip, measurements)
-        after = median_abs_error(chip, measurements, fitted)
-        print(f"{name}: {len(measurements)} measurements, median |error| {default:.1%} -> {after:.1%}")
-        sections.append(fitted_toml(name, fitted, measurements))
+        fitted = fit(chips, measurements)
+        sections.append(fitted_toml(group, fitted, measurements))
+        for chip in chips:
+            own = [m for m in measurements if m.chip == chip.name]
+            before = median_abs_error(chip, own, efficiency_for(chip))
+            after = median_abs_error(chip, own, fitted)
+            print(f"{chip.name}: {len(own)} measurements, median |error| {before:.1%} -> {after:.1%}")
     if args.check:
         return
     target = os.fspath(DATA / "fitted.toml")

@@ -10,7 +10,9 @@ import pytest
 def fabless(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "from fabless.cli.app import main; main()", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -23,8 +25,22 @@ def test_estimate_gemm_json_names_the_chip_and_gives_seconds():
 
 
 def test_compare_reports_every_chip_and_batch():
-    result = fabless("compare", "--model", "llama-3-70b", "--chips", "fab1,h100", "--batch", "1,32",
-                     "--input", "2048", "--output", "256", "--weights", "fp8", "--json")
+    result = fabless(
+        "compare",
+        "--model",
+        "llama-3-70b",
+        "--chips",
+        "fab1,h100",
+        "--batch",
+        "1,32",
+        "--input",
+        "2048",
+        "--output",
+        "256",
+        "--weights",
+        "fp8",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert [(r["chip"], r["batch"]) for r in rows] == [("fab1", 1), ("fab1", 32), ("h100", 1), ("h100", 32)]

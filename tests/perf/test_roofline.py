@@ -50,7 +50,9 @@ def test_more_batch_never_lowers_decode_throughput_when_memory_bound(chip_name):
 @pytest.mark.parametrize("chip_name", ["h100", "fab1"])
 def test_more_bandwidth_never_slows_a_memory_bound_step(chip_name):
     chip = load_chip(chip_name)
-    faster = chip.model_copy(update={"hbm": chip.hbm.model_copy(update={"bandwidth_tb_s": 2 * chip.hbm.bandwidth_tb_s})})
+    faster = chip.model_copy(
+        update={"hbm": chip.hbm.model_copy(update={"bandwidth_tb_s": 2 * chip.hbm.bandwidth_tb_s})}
+    )
     config = load_model_config("llama-3-8b")
     slow = decode_time(chip, config, Precision(), 1, 4096).time_s
     fast = decode_time(faster, config, Precision(), 1, 4096).time_s

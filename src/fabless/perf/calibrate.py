@@ -9,6 +9,7 @@ time, so a 10% miss weighs the same on a 10 us GEMV as on a 1 s prefill.
 import csv
 import math
 import statistics
+import tomllib
 from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -26,14 +27,16 @@ from fabless.perf.serving import phase_time_s
 
 DATA = resources.files("fabless") / "data" / "calibration"
 
-FITTED = ("matmul", "matmul_fp8", "attention", "hbm", "kernel_overhead_s")
+FITTED = ("matmul", "matmul_fp8", "attention", "hbm", "kernel_overhead_s", "step_overhead_s", "sustained_compute")
 """Parameters the fit moves; the rest keep their family defaults."""
 _BOUNDS = {
     "matmul": (0.3, 1.0),
     "matmul_fp8": (0.3, 1.0),
-    "attention": (0.2, 1.0),
-    "hbm": (0.5, 1.0),
+    "attention": (0.3, 0.9),
+    "hbm": (0.6, 0.92),
     "kernel_overhead_s": (0.5e-6, 20e-6),
+    "step_overhead_s": (0.0, 5e-3),
+    "sustained_compute": (0.5, 1.0),
 }
 
 
@@ -97,9 +100,11 @@ def median_abs_error(chip: ChipSpec, measurements: list[Measurement], efficiency
     return statistics.median(abs(e) for e in errors(chip, measurements, efficiency))
 
 
-def fit(chip: ChipSpec, measurements: list[Measurement]) -> Efficiency:
-    """Least-squares fit of the FITTED parameters on log(predicted / measured)."""
-    start = efficiency_for(chip)
+def fit(chips: list[ChipSpec], measurements: list[Measurement]) -> Efficiency:
+    """Least-squares fit of the FITTED parameters on log(predicted / measured), one set for all `chips`
+    (chips that share a compute die), starting from the first chip's family defaults."""
+    by_name = {chip.name: chip for chip in chips}
+    start = efficiency_for(chips[0])
     present = [p for p in FITTED if _informs(p, measurements)]
     x0 = np.array([getattr(start, p) for p in present])
     scale = np.array([_BOUNDS[p][1] for p in present])
@@ -108,20 +113,36 @@ def fit(chip: ChipSpec, measurements: list[Measurement]) -> Efficiency:
 
     def residuals(x: np.ndarray) -> np.ndarray:
         eff = replace(start, **dict(zip(present, (x * scale).tolist(), strict=True)))
-        return np.array([math.log(predict_s(chip, m, eff) / m.measured_s) for m in measurements])
+        return np.array([math.log(predict_s(by_name[m.chip], m, eff) / m.measured_s) for m in measurements])
 
-    solution = least_squares(residuals, np.clip(x0 / scale, low, high), bounds=(low, high), diff_step=1e-3)
+    # A soft-L1 loss keeps a few rows from old software stacks from dragging the whole fit.
+    solution = least_squares(
+        residuals, np.clip(x0 / scale, low, high), bounds=(low, high), diff_step=1e-3, loss="soft_l1", f_scale=0.1
+    )
     return replace(start, **dict(zip(present, (solution.x * scale).tolist(), strict=True)))
 
 
-def fitted_toml(chip_name: str, efficiency: Efficiency, measurements: list[Measurement]) -> str:
-    """A [chip.NAME] section recording the fit and what it was fitted to."""
+def fitted_toml(chip_names: list[str], efficiency: Efficiency, measurements: list[Measurement]) -> str:
+    """[chip.NAME] sections recording the shared fit and what it was fitted to."""
     values = asdict(efficiency)
-    lines = [f"[chip.{chip_name}]"]
-    lines += [f"{name} = {values[name]:.6g}" for name in FITTED]
-    files = sorted({f"{chip_name}_gemm.csv" if m.kind == "gemm" else "llm_latency.csv" for m in measurements})
-    lines.append(f'source = "scripts/calibrate.py fit to {len(measurements)} measurements in {", ".join(files)}"')
-    return "\n".join(lines) + "\n"
+    files = sorted({f"{m.chip}_gemm.csv" if m.kind == "gemm" else "llm_latency.csv" for m in measurements})
+    source = f"scripts/calibrate.py joint fit to {len(measurements)} measurements in {', '.join(files)}"
+    sections = []
+    for chip_name in chip_names:
+        lines = [f"[chip.{chip_name}]"]
+        lines += [f"{name} = {values[name]:.6g}" for name in FITTED if name in values]
+        lines.append(f'source = "{source}"')
+        sections.append("\n".join(lines) + "\n")
+    return "\n".join(sections)
+
+
+def calibration_groups() -> list[list[str]]:
+    """Measured chips grouped by shared compute die; an ungrouped chip is fitted alone."""
+    measured = chips_with_measurements()
+    declared = tomllib.loads((DATA / "efficiency.toml").read_text()).get("groups", {})
+    groups = [[name for name in members if name in measured] for members in declared.values()]
+    grouped = {name for group in groups for name in group}
+    return [group for group in groups if group] + [[name] for name in measured if name not in grouped]
 
 
 def _informs(parameter: str, measurements: list[Measurement]) -> bool:
@@ -134,6 +155,8 @@ def _informs(parameter: str, measurements: list[Measurement]) -> bool:
         return bool(dtypes & {"bf16", "fp16", "fp32"})
     if parameter == "attention":
         return "prefill" in kinds
+    if parameter in ("step_overhead_s", "sustained_compute"):
+        return bool(kinds - {"gemm"})
     return True
 
 

@@ -24,6 +24,10 @@ class Efficiency:
     """Fraction of peak vector throughput elementwise kernels reach when compute-bound."""
     kernel_overhead_s: float
     """Fixed cost of each kernel (launch, prologue, epilogue, tail)."""
+    sustained_compute: float
+    """Fraction of the isolated-kernel compute rate that whole serving steps sustain (power cap)."""
+    step_overhead_s: float
+    """Fixed cost of each serving step outside the kernels: scheduling, sampling, host sync."""
     link: float
     """Fraction of link bandwidth a large collective reaches."""
     allreduce_latency_s: float

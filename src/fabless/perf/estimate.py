@@ -11,9 +11,9 @@ from fabless.perf.results import GraphTime, OpTime
 from fabless.perf.rules import FAMILIES, Target, op_time
 
 
-def target_for(chip: ChipSpec, efficiency: Efficiency | None = None) -> Target:
+def target_for(chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False) -> Target:
     """The chip with its family model and its calibrated (or the given) efficiencies."""
-    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency or efficiency_for(chip))
+    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency or efficiency_for(chip), sustained=sustained)
 
 
 def estimate_op(chip: ChipSpec, op: Op) -> OpTime:
@@ -43,8 +43,9 @@ def estimate_gemm(
 
 
 def estimate_graph(chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None) -> GraphTime:
-    """A whole step after fusion; the flops and bytes are the unfused graph's work."""
-    target = target_for(chip, efficiency)
+    """A whole step after fusion, at the sustained (power-capped) compute rate; the flops and
+    bytes are the unfused graph's work."""
+    target = target_for(chip, efficiency, sustained=True)
     timed = tuple((op, op_time(target, op)) for op in fuse(graph.ops))
     cost = graph.cost()
     dtype = next((op.compute_dtype for op in graph.ops if isinstance(op, MatMul)), "bf16")

@@ -22,6 +22,8 @@ class Target:
     chip: ChipSpec
     family: Family
     eff: Efficiency
+    sustained: bool = False
+    """Whole serving steps run long enough to hit the power cap; isolated kernels do not."""
 
     @property
     def bytes_per_s(self) -> float:
@@ -52,6 +54,8 @@ def op_time(target: Target, op: Op) -> OpTime:
         raise TypeError(f"no cost rule for op type {type(op).__name__}")
     once = op.cost_once()
     compute_s, memory_s = rule(target, op, once)
+    if target.sustained:
+        compute_s /= target.eff.sustained_compute
     overhead_s = target.eff.kernel_overhead_s
     return OpTime(
         time_s=(max(compute_s, memory_s) + overhead_s) * op.repeat,

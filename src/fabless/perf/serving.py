@@ -4,7 +4,7 @@ from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
-from fabless.perf.calibration import Efficiency
+from fabless.perf.calibration import Efficiency, efficiency_for
 from fabless.perf.estimate import decode_time, prefill_time
 from fabless.perf.memory import chips_needed, fits, max_batch, memory_footprint
 from fabless.perf.results import ServingEstimate
@@ -21,7 +21,8 @@ def phase_time_s(
     chips: int,
     efficiency: Efficiency | None = None,
 ) -> float:
-    """A prefill of `length` tokens or a decode step at context `length` on a `chips`-way TP group."""
+    """A prefill of `length` tokens or a decode step at context `length` on a `chips`-way TP group,
+    as a serving engine runs it: the kernels, the TP all-reduces and the engine's per-step cost."""
     shard = shard_config(config, chips)
     if phase == "prefill":
         step = prefill_time(chip, shard, precision, batch, length, efficiency).time_s
@@ -29,7 +30,10 @@ def phase_time_s(
     else:
         step = decode_time(chip, shard, precision, batch, length, efficiency).time_s
         tokens = batch
-    return step + tp_collectives_s(chip, config, tokens, precision.activation_bytes, chips, efficiency)
+    overhead = (efficiency or efficiency_for(chip)).step_overhead_s
+    # The residual stream that TP all-reduces stays 16-bit even when GEMMs run in 8 bits.
+    residual_bytes = max(precision.activation_bytes, 2.0)
+    return step + overhead + tp_collectives_s(chip, config, tokens, residual_bytes, chips, efficiency)
 
 
 def estimate_serving(
