@@ -49,6 +49,9 @@ def test_shipped_names_are_case_insensitive_and_unknown_names_get_suggestions() 
         load_checkpoint("smollm2")
     with pytest.raises(FablessError, match=r"checkpoint /nowhere/x does not exist"):
         load_checkpoint("/nowhere/x")
+    with pytest.raises(FablessError, match=r"model llama-3-8b is in the zoo as a config only"):
+        load_checkpoint("llama-3-8b")
+    assert load_checkpoint("MiniLM-L6").config.name == "minilm-l6"
 
 
 def test_missing_config_json(tmp_path: Path) -> None:

