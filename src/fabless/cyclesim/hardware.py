@@ -68,10 +68,6 @@ class Hardware:
             raise FablessError(f"chip {self.name} has no {dtype} matrix math: compile for one of {supported}")
         return rate / (2.0 * self.mxu_rows * self.mxu_cols)
 
-    @property
-    def peak_flops_per_cycle(self) -> dict[str, float]:
-        return {d: r * self.mxus_per_core * self.cores for d, r in self.mxu_ops_per_cycle.items()}
-
 
 @cache
 def _memory_numbers() -> tuple[float, int]:
