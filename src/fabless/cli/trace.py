@@ -30,7 +30,7 @@ def trace(
     ] = None,
     tokens: Annotated[int | None, typer.Option("--tokens", min=1, help="Prompt tokens, instead of --prompt.")] = None,
     decode: Annotated[int, typer.Option("--decode", min=0, help="Decode steps to time after the prefill.")] = 0,
-    weights: Annotated[str, typer.Option("--weights", help="Weight dtype: bf16, fp8, int8 or fp32.")] = "bf16",
+    weights: Annotated[str, typer.Option("--weights", help="Weight dtype: bf16, fp8 or int8.")] = "bf16",
     program: Annotated[
         Path | None, typer.Option("--program", help="A program to time instead: assembler (.s) or binary (.bin).")
     ] = None,
