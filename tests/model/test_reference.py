@@ -1,5 +1,6 @@
 """The numpy reference forwards against independent PyTorch forwards written from the HF models."""
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,23 @@ def one_torch_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
+def torch_inv_freq(c: ModelConfig) -> torch.Tensor:
+    """transformers' `_compute_default_rope_parameters`, with `_compute_llama3_parameters` on top."""
+    d = c.head_dim
+    inv_freq = 1.0 / (c.rope_theta ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+    scaling = dict(c.rope_scaling)
+    if scaling.get("rope_type") != "llama3":
+        return inv_freq
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    wavelen = 2 * math.pi / inv_freq
+    llama = torch.where(wavelen > old / low, inv_freq / factor, inv_freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * llama / factor + smooth * llama
+    medium = ~(wavelen < old / high) * ~(wavelen > old / low)
+    return torch.where(medium, smoothed, llama)
+
+
 @one_torch_thread()
 def torch_llama_logits(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     """`LlamaForCausalLM.forward` in fp32: rotate-half RoPE, repeat_kv GQA, SDPA causal attention."""
@@ -51,7 +69,7 @@ def torch_llama_logits(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list
         return torch.cat((-x2, x1), dim=-1)
 
     tokens, d = len(ids), c.head_dim
-    inv_freq = 1.0 / (c.rope_theta ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+    inv_freq = torch_inv_freq(c)
     freqs = torch.arange(tokens).float()[:, None] * inv_freq[None, :]
     cos, sin = torch.cat((freqs, freqs), -1).cos(), torch.cat((freqs, freqs), -1).sin()
     x = w["model.embed_tokens.weight"][torch.tensor(ids)]
@@ -149,7 +167,7 @@ def test_minilm_embeddings_match_torch(minilm: Checkpoint) -> None:
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-6)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     kv_heads=st.integers(1, 3),
     group=st.integers(1, 3),
@@ -160,6 +178,7 @@ def test_minilm_embeddings_match_torch(minilm: Checkpoint) -> None:
     tied=st.booleans(),
     model_type=st.sampled_from(["llama", "qwen2"]),
     rope_theta=st.sampled_from([10000.0, 500000.0]),
+    llama3_scaling=st.booleans(),
     seed=st.integers(0, 2**16),
 )
 def test_random_llama_matches_torch(
@@ -173,8 +192,17 @@ def test_random_llama_matches_torch(
     tied: bool,
     model_type: str,
     rope_theta: float,
+    llama3_scaling: bool,
     seed: int,
 ) -> None:
+    # A short original context puts the head's wavelengths in all three llama3 regimes.
+    llama3 = {
+        "rope_type": "llama3",
+        "factor": 4.0,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 16,
+    }
     model = RandomModel(
         model_type=model_type,
         hidden_size=hidden,
@@ -186,6 +214,7 @@ def test_random_llama_matches_torch(
         tie_word_embeddings=tied,
         attention_bias=seed % 2 == 1,
         rope_theta=rope_theta,
+        rope_scaling=tuple(sorted(llama3.items())) if llama3_scaling else (),
         seed=seed,
     )
     checkpoint = load_checkpoint(write_random_checkpoint(tmp_path_factory.mktemp("llama"), model))

@@ -16,10 +16,11 @@ from fabless.model.reference import (
     generate_greedy,
     llama_logits,
 )
+from fabless.model.rope import rope_cos_sin, rope_inverse_frequencies
 from fabless.model.tokenizer import Tokenizer
 from fabless.model.zoo import load_model_config, zoo_names
 
 __all__ = ["ModelConfig", "parse_hf_config", "Precision", "load_model_config", "zoo_names",
            "Checkpoint", "checkpoint_layout", "load_checkpoint", "shipped_checkpoint_names", "Tokenizer",
            "LlamaReference", "llama_logits", "generate_greedy", "bert_hidden_states", "bert_embeddings",
-           "RandomModel", "write_random_checkpoint"]
+           "RandomModel", "write_random_checkpoint", "rope_inverse_frequencies", "rope_cos_sin"]

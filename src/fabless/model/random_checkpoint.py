@@ -51,6 +51,7 @@ class RandomModel:
     vocab_size: int = 300
     max_positions: int = 96
     rope_theta: float = 10000.0
+    rope_scaling: tuple[tuple[str, Any], ...] = ()
     tie_word_embeddings: bool = False
     attention_bias: bool = False
     seed: int = 0
@@ -82,6 +83,7 @@ class RandomModel:
             "head_dim": self.head_dim,
             "rms_norm_eps": 1e-5,
             "rope_theta": self.rope_theta,
+            "rope_scaling": dict(self.rope_scaling) or None,
             "tie_word_embeddings": self.tie_word_embeddings,
             "attention_bias": self.attention_bias,
             "hidden_act": "silu",

@@ -11,6 +11,7 @@ from scipy.special import erf, expit
 
 from fabless.errors import FablessError
 from fabless.model.checkpoint import Checkpoint
+from fabless.model.rope import rope_cos_sin, rope_inverse_frequencies
 
 
 class LlamaReference:
@@ -19,22 +20,11 @@ class LlamaReference:
     def __init__(self, checkpoint: Checkpoint) -> None:
         c = checkpoint.config
         if c.family != "llama" or c.is_moe:
-            raise FablessError(
-                f"model {c.name} is not a dense Llama-style decoder; use bert_embeddings for "
-                "encoders"
-            )
-        if c.rope_scaling:
-            raise FablessError(
-                f"model {c.name}: rope_scaling {dict(c.rope_scaling)} is not supported by the "
-                "reference; use a model without rope_scaling"
-            )
+            raise FablessError(f"model {c.name} is not a dense Llama-style decoder; use bert_embeddings for encoders")
         self.config = c
         self._w = checkpoint.tensors
-        self._head = self._w[
-            "model.embed_tokens.weight" if c.tie_word_embeddings else "lm_head.weight"
-        ]
-        half = np.arange(0, c.head_dim, 2, dtype=np.float64) / c.head_dim
-        self._inv_freq = (1.0 / c.rope_theta**half).astype(np.float32)
+        self._head = self._w["model.embed_tokens.weight" if c.tie_word_embeddings else "lm_head.weight"]
+        rope_inverse_frequencies(c)  # reject an unsupported rope_scaling before any work
         self._keys: list[np.ndarray] = []
         self._values: list[np.ndarray] = []
         self.length = 0
@@ -68,9 +58,7 @@ class LlamaReference:
                 f"{self.length + len(ids)} tokens exceed {c.name}'s max_position_embeddings "
                 f"{c.max_positions}: shorten the prompt or max_new_tokens"
             )
-        positions = np.arange(self.length, self.length + len(ids), dtype=np.float32)
-        angles = positions[:, None] * self._inv_freq[None, :]
-        cos, sin = np.cos(angles), np.sin(angles)
+        cos, sin = rope_cos_sin(c, np.arange(self.length, self.length + len(ids)))
         x = w["model.embed_tokens.weight"][ids]
         for layer in range(c.num_layers):
             p = f"model.layers.{layer}"
@@ -78,9 +66,7 @@ class LlamaReference:
             x = x + self._attention(layer, h, cos, sin)
             h = _rms_norm(x, w[f"{p}.post_attention_layernorm.weight"], c.norm_eps)
             gate = _linear(w, f"{p}.mlp.gate_proj", h)
-            x = x + _linear(
-                w, f"{p}.mlp.down_proj", _silu(gate) * _linear(w, f"{p}.mlp.up_proj", h)
-            )
+            x = x + _linear(w, f"{p}.mlp.down_proj", _silu(gate) * _linear(w, f"{p}.mlp.up_proj", h))
         self.length += len(ids)
         return _rms_norm(x, w["model.norm.weight"], c.norm_eps) @ self._head.T
 
@@ -92,9 +78,7 @@ class LlamaReference:
         k = _rope(_linear(w, f"{p}.k_proj", h).reshape(tokens, kv_heads, d), cos, sin)
         v = _linear(w, f"{p}.v_proj", h).reshape(tokens, kv_heads, d)
         keys = self._keys[layer] = np.concatenate([self._keys[layer], k.transpose(1, 0, 2)], axis=1)
-        values = self._values[layer] = np.concatenate(
-            [self._values[layer], v.transpose(1, 0, 2)], axis=1
-        )
+        values = self._values[layer] = np.concatenate([self._values[layer], v.transpose(1, 0, 2)], axis=1)
         # Query head j reads kv head j // group, as Hugging Face's repeat_kv arranges them.
         q = q.reshape(tokens, kv_heads, group, d).transpose(1, 2, 0, 3)
         scores = (q @ keys[:, None].swapaxes(-1, -2)) / np.float32(np.sqrt(d))
@@ -132,14 +116,10 @@ def bert_hidden_states(checkpoint: Checkpoint, token_ids: Sequence[int]) -> np.n
     """The last layer's hidden states [len(token_ids), hidden] of a BERT encoder (token type 0)."""
     c, w = checkpoint.config, checkpoint.tensors
     if c.family != "bert":
-        raise FablessError(
-            f"model {c.name} is not a BERT-style encoder; use LlamaReference for decoders"
-        )
+        raise FablessError(f"model {c.name} is not a BERT-style encoder; use LlamaReference for decoders")
     ids = np.asarray(token_ids, dtype=np.int64)
     if not 0 < len(ids) <= c.max_positions:
-        raise FablessError(
-            f"{len(ids)} tokens: {c.name} encodes 1 to {c.max_positions} tokens; shorten the text"
-        )
+        raise FablessError(f"{len(ids)} tokens: {c.name} encodes 1 to {c.max_positions} tokens; shorten the text")
     if ids.min() < 0 or ids.max() >= c.vocab_size:
         raise FablessError(f"a token id is outside {c.name}'s vocabulary of {c.vocab_size}")
     e = "embeddings"
@@ -165,15 +145,11 @@ def bert_hidden_states(checkpoint: Checkpoint, token_ids: Sequence[int]) -> np.n
             c.norm_eps,
         )
         inner = _gelu(_linear(w, f"{p}.intermediate.dense", x), c.activation)
-        x = _layer_norm(
-            x + _linear(w, f"{p}.output.dense", inner), w, f"{p}.output.LayerNorm", c.norm_eps
-        )
+        x = _layer_norm(x + _linear(w, f"{p}.output.dense", inner), w, f"{p}.output.LayerNorm", c.norm_eps)
     return x
 
 
-def bert_embeddings(
-    checkpoint: Checkpoint, inputs: Sequence[str] | Sequence[Sequence[int]]
-) -> np.ndarray:
+def bert_embeddings(checkpoint: Checkpoint, inputs: Sequence[str] | Sequence[Sequence[int]]) -> np.ndarray:
     """Sentence embeddings [len(inputs), hidden]: mean-pooled and L2-normalised."""
     rows = []
     for item in inputs:
@@ -218,9 +194,5 @@ def _silu(x: np.ndarray) -> np.ndarray:
 
 def _gelu(x: np.ndarray, kind: str) -> np.ndarray:
     if kind == "gelu_tanh":
-        return (
-            0.5
-            * x
-            * (1 + np.tanh(np.float32(np.sqrt(2 / np.pi)) * (x + np.float32(0.044715) * x**3)))
-        )
+        return 0.5 * x * (1 + np.tanh(np.float32(np.sqrt(2 / np.pi)) * (x + np.float32(0.044715) * x**3)))
     return (0.5 * x * (1 + erf(x / np.float32(np.sqrt(2))))).astype(np.float32)
