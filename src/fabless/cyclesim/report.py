@@ -53,6 +53,7 @@ class CycleReport:
     clock_hz: float
     cycles: float
     instructions: int
+    """Instructions executed (those after a `halt` never run)."""
     units: tuple[UnitTime, ...]
     matrix_flops: float
     vector_ops: float
@@ -164,7 +165,13 @@ def _timelines_in_sequence(reports: list[CycleReport], offsets: list[float]) -> 
 
 
 def build_report(
-    hw: Hardware, program: Program, tracks: list[Track], totals: dict[str, float], end: float, record: bool
+    hw: Hardware,
+    program: Program,
+    executed: int,
+    tracks: list[Track],
+    totals: dict[str, float],
+    end: float,
+    record: bool,
 ) -> CycleReport:
     units = tuple(
         UnitTime(
@@ -189,7 +196,7 @@ def build_report(
         chip=hw.name,
         clock_hz=hw.clock_hz,
         cycles=end,
-        instructions=program.instruction_count,
+        instructions=executed,
         units=units,
         matrix_flops=totals["matrix_flops"],
         vector_ops=totals["vector_ops"],

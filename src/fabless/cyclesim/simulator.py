@@ -52,7 +52,8 @@ def simulate(chip: ChipSpec, program: Program, *, weight_buffers: int = 1, recor
     hw = Hardware.from_chip(chip)
     machine = _Machine(hw, program, weight_buffers, record)
     machine.run()
-    return build_report(hw, program, machine.tracks, machine.totals, machine.end, record)
+    executed = program.instruction_count - machine.skipped
+    return build_report(hw, program, executed, machine.tracks, machine.totals, machine.end, record)
 
 
 class _Machine:
@@ -82,6 +83,7 @@ class _Machine:
         self.seq = 0
         self.end = 0.0
         self.now = 0.0
+        self.skipped = 0
         self.totals = {"matrix_flops": 0.0, "matrix_ideal_cycles": 0.0, "vector_ops": 0.0, "hbm_bytes": 0.0}
 
     def _track(self, name: str, core: int, unit: str, stream: str, record: bool) -> Track:
@@ -135,6 +137,8 @@ class _Machine:
             elif kind == SIGNAL:
                 self._push(max(now, stream.fence), _SIGNAL, step.sem, step.count)
             elif kind == HALT:
+                # What follows a halt never runs: it is not counted as executed.
+                self.skipped += len(code) - stream.pc - 1
                 stream.pc = len(code)
                 return
             else:
