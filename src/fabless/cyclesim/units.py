@@ -8,7 +8,8 @@ returns the time the stream may issue its next instruction and when this one com
 
 A stream runs in order, each instruction to completion (docs/isa.md); the units overlap
 only what cannot change a result: a DMA queue keeps several transfers in flight unless
-they touch the same bytes, and an MXU streams matmuls on the same weights back to back.
+one reads bytes an earlier one has not landed, and an MXU streams matmuls on the same
+weights back to back.
 The ISA gives an MXU one weight tile, so a new tile is loaded only after the array has
 drained the last matmul on the old one; `weight_buffers=2` prices a shadow tile that the
 ISA does not have, loaded while the array streams and swapped in behind the last wavefront.
@@ -67,14 +68,13 @@ class DmaUnit:
 
 
 class MxuUnit:
-    __slots__ = ("array", "loader", "port", "rows", "drain_cycles", "buffers", "release", "current",
+    __slots__ = ("array", "loader", "port", "drain_cycles", "buffers", "release", "current",
                  "weights_ready", "weight_rate", "n", "done")
 
     def __init__(self, array: Track, loader: Track, port: SramPort, hw: Hardware, weight_buffers: int) -> None:
         self.array = array
         self.loader = loader
         self.port = port
-        self.rows = hw.mxu_rows
         self.drain_cycles = float(hw.mxu_rows + hw.mxu_cols)
         self.buffers = weight_buffers
         self.release = [0.0] * weight_buffers  # when each weight buffer's last matmul has drained
@@ -104,6 +104,8 @@ class MxuUnit:
             self._loaded(end, step.rate, step.n)
             return now, end
         if kind == MATMUL:
+            # The slower of the activation and loaded weight dtypes sets the pace; keep it on
+            # the step, with the flops, for the report's peak.
             step.rate = min(step.rate, self.weight_rate)
             cycles = step.m / step.rate
             end = self.port.transfer(now, step.sram_bytes, cycles)
