@@ -11,11 +11,12 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fabless.isa.fields import WORD_BITS
+from fabless.rtl.accumulator import Accumulator
 from fabless.rtl.array import SystolicArray
 from fabless.rtl.config import RtlConfig
 from fabless.rtl.controller import Controller
 from fabless.rtl.hierarchy import Placer
-from fabless.rtl.pe import ACT_SHAPE, PSUM_SHAPE
+from fabless.rtl.pe import ACT_SHAPE
 from fabless.rtl.scratchpad import Scratchpad
 from fabless.rtl.skew import Skew
 from fabless.rtl.sram import place_sram
@@ -56,9 +57,8 @@ class Core(wiring.Component):
         m.submodules.scratchpad = spad = Scratchpad(cfg, self.placer)
         m.submodules.array = array = SystolicArray(rows, cols, self.placer, cfg.fault)
         m.submodules.skew = skew = Skew(rows, ACT_SHAPE)
-        m.submodules.deskew = deskew = Skew(cols, PSUM_SHAPE, descending=True)
+        m.submodules.accumulator = acc = Accumulator(cfg, self.placer)
         imem = place_sram(m, self.placer, "imem", cfg.imem_depth, WORD_BITS)
-        acc = place_sram(m, self.placer, "accumulator", cfg.acc_rows, cols * 32)
         # Kept so that a simulation testbench can load and dump the memories directly.
         self.imem, self.accumulator, self.scratchpad = imem, acc, spad
         busy = ctrl.busy
@@ -104,27 +104,24 @@ class Core(wiring.Component):
             m.d.comb += array.w_left[r].eq(row.word_select(r, 8))
         for r in range(rows):
             m.d.comb += [skew.i[r].eq(row.word_select(r, 8)), array.a[r].eq(skew.o[r])]
-        for c in range(cols):
-            m.d.comb += deskew.i[c].eq(array.psum[c])
 
-        # Results out of the array: read the accumulator row, then write it updated.
-        result_latency = rows + cols
-        issued = Signal(result_latency)
+        # Results: the wave for an activation row starts when its results reach the
+        # bottom of column 0 (read, align and rows PEs after the scratchpad read).
+        issued = Signal(rows + 1)
         m.d.sync += issued.eq(Cat(ctrl.rd_act, issued[:-1]))
-        result_read = issued[-1]
-        read_row = Signal(range(cfg.acc_rows))
+        result_row = Signal(range(cfg.acc_rows))
         with m.If(ctrl.mm_start):
-            m.d.sync += read_row.eq(ctrl.acc_row)
-        with m.Elif(result_read):
-            m.d.sync += read_row.eq(read_row + 1)
-        result_write = Signal()
-        write_row = Signal.like(read_row)
-        m.d.sync += [result_write.eq(result_read), write_row.eq(read_row)]
-        updated = []
+            m.d.sync += result_row.eq(ctrl.acc_row)
+        with m.Elif(issued[-1]):
+            m.d.sync += result_row.eq(result_row + 1)
+        m.d.comb += [
+            acc.result_read.eq(issued[-1]),
+            acc.result_row.eq(result_row),
+            acc.accumulate.eq(ctrl.accumulate),
+            acc.n.eq(ctrl.n),
+        ]
         for c in range(cols):
-            old = acc.rdata.word_select(c, 32).as_signed()
-            new = Mux(ctrl.accumulate, old + deskew.o[c], deskew.o[c])
-            updated.append(Mux(c < ctrl.n, new, old)[:32])
+            m.d.comb += acc.psum[c].eq(array.psum[c])
 
         # Stores: accumulator row -> chunk (int32 words) or saturated bytes (int8) -> SRAM.
         store_read = Signal()
@@ -161,17 +158,12 @@ class Core(wiring.Component):
             spad.wr_len.eq(Mux(busy, out_len, row_bytes)),
         ]
 
-        # Accumulator ports: results and stores while busy, the host while idle.
-        with m.If(ctrl.st_valid):
-            m.d.comb += acc.raddr.eq(ctrl.st_row)
-        with m.Elif(busy):
-            m.d.comb += acc.raddr.eq(read_row)
-        with m.Else():
-            m.d.comb += acc.raddr.eq(self.acc_addr)
+        # Whole accumulator rows: stores while busy, the host while idle.
         m.d.comb += [
+            acc.row_read.eq(ctrl.st_valid | idle),
+            acc.row_write.eq(self.acc_we & idle),
+            acc.row.eq(Mux(busy, ctrl.st_row, self.acc_addr)),
+            acc.wdata.eq(self.acc_wdata),
             self.acc_rdata.eq(acc.rdata),
-            acc.waddr.eq(Mux(busy, write_row, self.acc_addr)),
-            acc.wdata.eq(Mux(busy, Cat(updated), self.acc_wdata)),
-            acc.wen.eq(Mux(busy, result_write, self.acc_we)),
         ]
         return m

@@ -26,8 +26,10 @@ def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycle
             ctx.set(core.imem.data[index], int.from_bytes(word, "little"))
         for index, value in enumerate(spad_in):
             ctx.set(banks[index % 2].data[index // 2], value)
+        columns = core.accumulator.banks
         for index, value in enumerate(acc_in):
-            ctx.set(core.accumulator.data[index], value)
+            for col, bank in enumerate(columns):
+                ctx.set(bank.data[index], (value >> (32 * col)) & 0xFFFFFFFF)
         ctx.set(core.count, len(words))
         ctx.set(core.start, 1)
         await ctx.tick()
@@ -41,7 +43,10 @@ def run_pysim(config: RtlConfig, words: list[bytes], image: CoreImage, max_cycle
         result["cycles"] = cycles
         result["error"] = bool(ctx.get(core.error))
         result["spad"] = [ctx.get(banks[index % 2].data[index // 2]) for index in range(len(spad_in))]
-        result["acc"] = [ctx.get(core.accumulator.data[index]) for index in range(len(acc_in))]
+        result["acc"] = [
+            sum(ctx.get(bank.data[index]) << (32 * col) for col, bank in enumerate(columns))
+            for index in range(len(acc_in))
+        ]
 
     sim = Simulator(core)
     sim.add_clock(1e-9)
