@@ -6,6 +6,7 @@ are processed in time order (a semaphore signal before a stream that looks at it
 same time), so HBM and SRAM-port bandwidth go to requests in the order they are made.
 """
 
+import gc
 import heapq
 from collections import defaultdict
 
@@ -51,7 +52,15 @@ def simulate(chip: ChipSpec, program: Program, *, weight_buffers: int = 1, recor
         raise FablessError(f"weight_buffers must be 1 (the ISA's MXU) or 2 (a shadow tile), not {weight_buffers}")
     hw = Hardware.from_chip(chip)
     machine = _Machine(hw, program, weight_buffers, record)
-    machine.run()
+    # The run allocates millions of short-lived tuples and no cycles; the collector's passes
+    # over them would cost more than the simulation.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        machine.run()
+    finally:
+        if collecting:
+            gc.enable()
     executed = program.instruction_count - machine.skipped
     return build_report(hw, program, executed, machine.tracks, machine.totals, machine.end, record)
 
