@@ -2,4 +2,6 @@
 # The test command: the whole suite on both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Two pytest workers share two cores: BLAS and torch thread pools on top of them only contend.
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 python -m pytest -n 2 "$@"

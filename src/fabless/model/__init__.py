@@ -1,4 +1,4 @@
-"""Models: Hugging Face configs, the named zoo, and precisions."""
+"""Models: Hugging Face configs, the named zoo, precisions, checkpoints, tokenizers and numpy references."""
 
 from fabless.model.checkpoint import (
     Checkpoint,
