@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from fabless.isa import Dtype, MxuLoadWeights, MxuMatmul, Program
 from fabless.rtl.config import RtlConfig
-from fabless.rtl.cosim import cosimulate
-from fabless.rtl.cycles import analytical_cycles, overhead_bound
+from fabless.rtl.cosim import cosimulate, cyclesim_cycles
+from fabless.rtl.cycles import analytical_cycles, cyclesim_tolerance, overhead_bound
 from fabless.rtl.pe import PeFault
 from fabless.rtl.program import core_stream
 from fabless.rtl.pysim import run_pysim
@@ -33,6 +33,7 @@ def test_random_programs_on_a_4x4_array_are_bit_exact_and_within_the_cycle_bound
     code = core_stream(program)
     excess = result.rtl.cycles - analytical_cycles(config, code)
     assert 0 <= excess <= overhead_bound(config, code)
+    assert abs(result.rtl.cycles - cyclesim_cycles(chip, program)) <= cyclesim_tolerance(config, code)
 
 
 @settings(max_examples=8, deadline=None)

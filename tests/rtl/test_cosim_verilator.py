@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabless.isa import Dtype, MxuLoadWeights, MxuMatmul, MxuStore, Program
 from fabless.rtl.config import RtlConfig
-from fabless.rtl.cosim import cosimulate
-from fabless.rtl.cycles import analytical_cycles, overhead_bound
+from fabless.rtl.cosim import cosimulate, cyclesim_cycles
+from fabless.rtl.cycles import analytical_cycles, cyclesim_tolerance, overhead_bound
 from fabless.rtl.program import core_stream, encode_stream
 from fabless.rtl.pysim import run_pysim
 from fabless.rtl.randprog import numpy_draw, random_image, random_program
@@ -32,8 +33,24 @@ def test_random_programs_are_bit_exact_under_verilator(array_chip, verilated, ro
         code = core_stream(program)
         excess = result.rtl.cycles - analytical_cycles(config, code)
         assert 0 <= excess <= overhead_bound(config, code)
+        assert abs(result.rtl.cycles - cyclesim_cycles(chip, program)) <= cyclesim_tolerance(config, code)
 
     check()
+
+
+def test_a_full_tile_takes_within_15_percent_of_the_cycle_simulator(array_chip, verilated):
+    chip = array_chip(16, 16)
+    config = RtlConfig.from_chip(chip)
+    program = Program({"mxu0": (
+        MxuLoadWeights(w_addr=0, w_stride=16, k=16, n=16, dtype=Dtype.INT8),
+        MxuMatmul(x_addr=256, x_stride=16, m=64, k=16, x_dtype=Dtype.INT8, acc_row=0),
+        MxuStore(acc_row=0, m=64, n=16, acc_dtype=Dtype.INT32, out_addr=1280, out_stride=16,
+                 out_dtype=Dtype.INT8),
+    )})
+    result = cosimulate(chip, program, random_image(config, 0), verilated(16, 16).run)
+    assert result.exact, result.mismatches
+    timed = cyclesim_cycles(chip, program)
+    assert abs(result.rtl.cycles - timed) <= 0.15 * timed
 
 
 def test_verilator_and_the_python_simulator_agree_cycle_for_cycle(array_chip, verilated):

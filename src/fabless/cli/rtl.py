@@ -16,8 +16,8 @@ from fabless.cli.app import app
 from fabless.errors import FablessError
 from fabless.isa import Program, assemble, decode_program
 from fabless.rtl.config import RtlConfig
-from fabless.rtl.cosim import cosimulate
-from fabless.rtl.cycles import analytical_cycles, overhead_bound
+from fabless.rtl.cosim import cosimulate, cyclesim_cycles
+from fabless.rtl.cycles import analytical_cycles, cyclesim_tolerance, overhead_bound
 from fabless.rtl.image import CoreImage
 from fabless.rtl.pe import PeFault
 from fabless.rtl.program import core_stream
@@ -116,10 +116,12 @@ def sim(
     result = cosimulate(spec, code_program, image, runner)
     code = core_stream(code_program)
     model = analytical_cycles(config, code)
+    timed = cyclesim_cycles(spec, code_program)
     record = {
         "chip": spec.name, "engine": engine, "instructions": len(code),
         "rtl_cycles": result.rtl.cycles, "analytical_cycles": model,
         "overhead_bound": overhead_bound(config, code),
+        "cyclesim_cycles": timed, "cyclesim_tolerance": cyclesim_tolerance(config, code),
         "bit_exact": result.exact, "mismatches": list(result.mismatches),
     }
     if as_json:
@@ -130,6 +132,10 @@ def sim(
             f"{spec.name} {config.rows}x{config.cols} on {engine}: {len(code)} instructions, "
             f"{result.rtl.cycles:,} cycles (analytical {model:,}, RTL control overhead "
             f"{result.rtl.cycles - model:,}, bound {record['overhead_bound']:,})"
+        )
+        console.print(
+            f"cycle simulator: {timed:,.0f} cycles (RTL - cyclesim {result.rtl.cycles - timed:+,.0f}, "
+            f"tolerance +-{record['cyclesim_tolerance']:,})"
         )
         console.print("bit-exact against fabless.funcsim" if result.exact else "MISMATCH against fabless.funcsim:")
         for line in result.mismatches:

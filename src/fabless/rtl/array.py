@@ -4,7 +4,8 @@ Row r holds weights W[r, :] (the contraction index k), column c produces output 
 Activations enter each row at the left and move one PE right per cycle; partial sums
 enter each column at the top as zero and move one PE down per cycle, so column c's
 result for an activation that reached row r at cycle t leaves the bottom at cycle
-t + rows - r + c. The feeders (see `skew.py`) line the inputs and outputs up.
+t + rows - r + c. `skew.py` lines the activations up; the accumulator takes the
+results column by column in the same wave.
 
 A block splits in two along its longer side until single PEs remain. Generated Verilog
 then holds one module per distinct block shape (about 2 log2(rows x cols) modules, each

@@ -82,7 +82,8 @@ def with_array(chip: ChipSpec, rows: int, cols: int, spad_bytes: int, acc_rows: 
     """`chip` with a `rows` x `cols` MXU and the given memory sizes (one MAC per PE per cycle).
 
     Tests and benchmarks use it to co-simulate array shapes no preset has; sizes are kept
-    small because the RTL run loads and dumps every scratchpad row.
+    small because the RTL run loads and dumps every scratchpad row. The scratchpad moves
+    one row in and one out per cycle, as the RTL's does.
     """
     matrix = chip.core.matrix.model_copy(update={
         "rows": rows,
@@ -90,6 +91,7 @@ def with_array(chip: ChipSpec, rows: int, cols: int, spad_bytes: int, acc_rows: 
         "ops_per_cycle": {dtype: 2.0 * rows * cols for dtype in ("int8", "fp8", "bf16")},
         "accumulator_kib": acc_rows * cols * ACC_WORD_BYTES / 1024,
     })
-    sram = chip.core.sram.model_copy(update={"mib": spad_bytes / 2**20})
+    row_bytes = 1 << (max(rows, cols) - 1).bit_length()
+    sram = chip.core.sram.model_copy(update={"mib": spad_bytes / 2**20, "bytes_per_cycle": 2 * row_bytes})
     core = chip.core.model_copy(update={"matrix": matrix, "sram": sram})
     return chip.model_copy(update={"name": f"{chip.name}-{rows}x{cols}", "core": core})

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fabless.chip.spec import ChipSpec
+from fabless.cyclesim import simulate
 from fabless.funcsim import FunctionalSimulator
 from fabless.isa.program import Program
 from fabless.rtl.image import CoreImage, RtlRun
@@ -41,6 +42,11 @@ def golden_run(chip: ChipSpec, program: Program, image: CoreImage) -> CoreImage:
     sim.memory.accumulator(0, 0)[...] = image.acc
     sim.run(program)
     return CoreImage(sim.memory.sram(0).copy(), sim.memory.accumulator(0, 0).copy())
+
+
+def cyclesim_cycles(chip: ChipSpec, program: Program) -> float:
+    """The cycle simulator's count for `program`, to set beside the RTL's."""
+    return simulate(chip, program, record=False).cycles
 
 
 def cosimulate(chip: ChipSpec, program: Program, image: CoreImage, runner: Runner) -> Cosim:

@@ -8,6 +8,13 @@ adds fixed costs the count leaves out: 2 cycles to fetch and decode each instruc
 3 to set up and drain each weight load, 2 to set up each matmul and write its last
 row, 2 to drain each store, and 1 to see the end of the stream: at most 5 per step.
 `RTL_OVERHEAD_BOUND` is that bound; tests hold the RTL to it.
+
+Against the cycle simulator (`fabless.cyclesim`), which models the same array, the RTL
+also differs by design: it drains the array after every matmul (the cycle simulator
+streams the next matmul right behind the last row), it moves a transposed weight tile in
+n cycles (the cycle simulator charges k), and its store writes through a W-byte port
+(the cycle simulator prices `core.sram.bytes_per_cycle`, shared). `cyclesim_tolerance`
+adds those terms to the control overhead.
 """
 
 from fabless.isa.fields import Instruction
@@ -53,3 +60,26 @@ def overhead_bound(config: RtlConfig, code: tuple[Instruction, ...]) -> int:
 
 def _chunks(config: RtlConfig, k: int) -> list[int]:
     return [min(config.rows, k - start) for start in range(0, k, config.rows)]
+
+
+def cyclesim_tolerance(config: RtlConfig, code: tuple[Instruction, ...]) -> int:
+    """The most the RTL's cycles may differ, either way, from the cycle simulator's on `code`.
+
+    Control overhead, plus per matmul (or gemm chunk) one drain of rows + cols, per
+    transposed load |k - n|, per store its whole W-byte write time.
+    """
+    total = overhead_bound(config, code)
+    drain = config.rows + config.cols
+    for instr in code:
+        if isinstance(instr, MxuMatmul):
+            total += drain
+        elif isinstance(instr, MxuGemm):
+            chunks = _chunks(config, instr.k)
+            total += drain * len(chunks)
+            if instr.transposed:
+                total += sum(abs(chunk - instr.n) for chunk in chunks)
+        elif isinstance(instr, MxuLoadWeights) and instr.transposed:
+            total += abs(instr.k - instr.n)
+        elif isinstance(instr, MxuStore):
+            total += instr.m * -(-instr.n * instr.out_dtype.itemsize // config.spad_row_bytes)
+    return total

@@ -1,9 +1,10 @@
-"""Skew and deskew registers: delay lane i of a vector by a different number of cycles.
+"""Skew registers: delay lane i of a vector by i cycles.
 
 The array needs activation k one cycle after activation k - 1 (the wavefront moves down
-one row per cycle), and column n's result leaves one cycle after column n - 1's. Each
-lane's delay line is one wide shift register, so a 128-lane skew is 128 signals, not
-8,128, which keeps generation and Verilator fast.
+one row per cycle). Each lane's delay line is one wide shift register, so a 128-lane
+skew is 128 signals, not 8,128, which keeps generation and Verilator fast. (Results need
+no deskew: the accumulator's per-column banks take them in the same wave, see
+`accumulator.py`.)
 """
 
 from amaranth import Cat, Module, Shape, Signal
@@ -12,22 +13,18 @@ from amaranth.lib.wiring import In, Out
 
 
 class Skew(wiring.Component):
-    """Delay lane i by i cycles (`descending=False`) or by `lanes - 1 - i` cycles (`True`)."""
+    """Delay lane i of `i` by i cycles onto `o`."""
 
-    def __init__(self, lanes: int, shape: Shape, descending: bool = False) -> None:
+    def __init__(self, lanes: int, shape: Shape) -> None:
         self.lanes = lanes
         self.shape = shape
-        self.descending = descending
         super().__init__({"i": In(shape).array(lanes), "o": Out(shape).array(lanes)})
-
-    def delay(self, lane: int) -> int:
-        return self.lanes - 1 - lane if self.descending else lane
 
     def elaborate(self, platform: object) -> Module:
         m = Module()
         width = Shape.cast(self.shape).width
         for lane in range(self.lanes):
-            depth = self.delay(lane)
+            depth = lane
             if depth == 0:
                 m.d.comb += self.o[lane].eq(self.i[lane])
                 continue
