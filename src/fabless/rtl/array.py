@@ -13,6 +13,8 @@ with two instances) instead of one flat netlist of every PE's wiring, which is w
 keeps `fabless rtl generate` for a 128 x 128 array to seconds.
 """
 
+from typing import Any
+
 from amaranth import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
@@ -110,7 +112,7 @@ class PeBlock(wiring.Component):
         ]
         return m
 
-    def _part(self, m: Module, name: str, row0: int, col0: int, rows: int, cols: int) -> object:
+    def _part(self, m: Module, name: str, row0: int, col0: int, rows: int, cols: int) -> Any:
         """Place the sub-block covering rows row0.. and cols col0.., carrying the fault if inside."""
         fault = self.fault
         if fault and row0 <= fault.row < row0 + rows and col0 <= fault.col < col0 + cols:
@@ -124,7 +126,7 @@ class PeBlock(wiring.Component):
 
 def place_block(
     m: Module, placer: Placer, name: str, rows: int, cols: int, fault: PeFault | None
-) -> object:
+) -> Any:
     """Place a `rows` x `cols` PeBlock; blocks of one shape and fault share a module."""
     suffix = f"_fault_{fault.row}_{fault.col}_{fault.bit}" if fault else ""
     return placer.place(
@@ -142,7 +144,7 @@ def _place_pe(m: Module, placer: Placer, name: str, fault: PeFault | None) -> "_
 class _PeAsBlock:
     """A single PE seen through the 1 x 1 block interface (one-element port lists)."""
 
-    def __init__(self, pe: object) -> None:
+    def __init__(self, pe: Any) -> None:
         self.load, self.load_t = pe.load, pe.load_t
         self.a_in, self.a_out = [pe.a_in], [pe.a_out]
         self.wl_in, self.wl_out = [pe.w_left], [pe.w_out]
@@ -150,7 +152,7 @@ class _PeAsBlock:
         self.psum_in, self.psum_out = [pe.psum_in], [pe.psum_out]
 
 
-def _connect(targets: object, sources: object) -> list:
+def _connect(targets: Any, sources: Any) -> list:
     return [target.eq(source) for target, source in zip(targets, sources, strict=True)]
 
 

@@ -8,6 +8,7 @@ hardware from the same component classes.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 from amaranth import ClockSignal, Instance, Module, ResetSignal
 from amaranth.lib import wiring
@@ -24,7 +25,7 @@ class Placer:
         self.macros: set[str] = set()
         """Names of instantiated modules whose Verilog is a hand-written model (SRAM macros)."""
 
-    def place(self, m: Module, name: str, module: str, make: Callable[[], wiring.Component]) -> object:
+    def place(self, m: Module, name: str, module: str, make: Callable[[], wiring.Component]) -> Any:
         """Add the component `make()` builds to `m` as `name`; returns what to wire its ports to.
 
         Every component placed under one `module` name must build identical hardware, so
@@ -40,7 +41,7 @@ class Placer:
 
     def instance(
         self, m: Module, name: str, module: str, signature: wiring.Signature, params: dict[str, int]
-    ) -> object:
+    ) -> Any:
         """Instantiate `module` with `signature`'s ports (plus clk, rst) and Verilog `params`."""
         iface = signature.create(path=(name,))
         ports: dict[str, object] = {"i_clk": ClockSignal(), "i_rst": ResetSignal()}

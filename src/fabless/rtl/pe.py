@@ -35,19 +35,19 @@ class ProcessingElement(wiring.Component):
     (bit index), which only fault-injection tests ask for.
     """
 
-    a_in: In(ACT_SHAPE)
-    w_in: In(WEIGHT_SHAPE)
-    load: In(1)
-    w_left: In(WEIGHT_SHAPE)
-    load_t: In(1)
-    psum_in: In(PSUM_SHAPE)
-    a_out: Out(ACT_SHAPE)
-    w_out: Out(WEIGHT_SHAPE)
-    psum_out: Out(PSUM_SHAPE)
-
     def __init__(self, flip_bit: int | None = None) -> None:
         self.flip_bit = flip_bit
-        super().__init__()
+        super().__init__({
+            "a_in": In(ACT_SHAPE),
+            "w_in": In(WEIGHT_SHAPE),
+            "load": In(1),
+            "w_left": In(WEIGHT_SHAPE),
+            "load_t": In(1),
+            "psum_in": In(PSUM_SHAPE),
+            "a_out": Out(ACT_SHAPE),
+            "w_out": Out(WEIGHT_SHAPE),
+            "psum_out": Out(PSUM_SHAPE),
+        })
 
     def elaborate(self, platform: object) -> Module:
         m = Module()

@@ -7,6 +7,8 @@ write out every row's initial value (hundreds of MB for a 24 MiB scratchpad).
 Reading and writing one row in the same cycle returns the old contents.
 """
 
+from typing import Any
+
 from amaranth import Module
 from amaranth.hdl import MemoryData
 from amaranth.lib import wiring
@@ -83,7 +85,7 @@ def _signature(depth: int, width: int, lane: int) -> wiring.Signature:
 
 def place_sram(
     m: Module, placer: Placer, name: str, depth: int, width: int, lane: int | None = None
-) -> object:
+) -> Any:
     """Add an SRAM macro to `m`: a simulated `Sram`, or an instance of `fabless_sram`."""
     lane = width if lane is None else lane
     if not placer.shared:
