@@ -26,8 +26,10 @@ def test_generate_writes_fab1_verilog_with_one_module_per_block_shape_in_seconds
     assert "module fabless_pe(" in text and "module fabless_pe_block_128x128(" in text
     # 128x128 halves down to 1x2 in 14 block shapes, each a module with two instances.
     assert text.count("\nmodule fabless_pe_block_") == 14
-    assert "DEPTH(32'd4096)" in text  # the accumulator: 2048 KiB / (128 x 4 B)
+    assert "DEPTH(32'd4096)" in text  # an accumulator bank: 2048 KiB / (128 x 4 B)
     assert elapsed < 90
+    # fab1 asks for two int8 MACs per PE per cycle; the generated PE does one, and says so.
+    assert "fab1 declares 2 int8 MACs per PE per cycle" in " ".join(result.stdout.split())
 
 
 def test_generate_with_an_unknown_chip_fails_cleanly_and_writes_nothing(tmp_path: Path):

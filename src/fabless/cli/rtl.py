@@ -15,7 +15,7 @@ from fabless.cli import options
 from fabless.cli.app import app
 from fabless.errors import FablessError
 from fabless.isa import Program, assemble, decode_program
-from fabless.rtl.config import RtlConfig
+from fabless.rtl.config import RtlConfig, rate_note
 from fabless.rtl.cosim import cosimulate, cyclesim_cycles
 from fabless.rtl.cycles import analytical_cycles, cyclesim_tolerance, overhead_bound
 from fabless.rtl.image import CoreImage
@@ -55,10 +55,14 @@ def generate(
     path = write_verilog(RtlConfig.from_chip(spec), out, spec.name)
     text = path.read_text()
     modules = text.count("\nmodule ") + text.startswith("module ")
-    Console().print(
+    console = Console()
+    console.print(
         f"wrote {path} ({len(text) / 1e6:.1f} MB, {modules} modules) for {spec.name}: "
         f"{spec.core.matrix.rows}x{spec.core.matrix.cols} MXU in {time.perf_counter() - started:.1f} s"
     )
+    note = rate_note(spec)
+    if note:
+        console.print(note)
 
 
 @rtl_app.command("synth")

@@ -78,6 +78,21 @@ class RtlConfig:
         return self.cols * ACC_WORD_BYTES
 
 
+def rate_note(chip: ChipSpec) -> str | None:
+    """A note when the chip declares a faster int8 MXU than the generated PE (one MAC per cycle)."""
+    matrix = chip.core.matrix
+    rate = matrix.ops_per_cycle.get("int8")
+    if rate is None:
+        return None
+    macs = rate / (2 * matrix.rows * matrix.cols)
+    if macs == 1:
+        return None
+    return (
+        f"note: {chip.name} declares {macs:g} int8 MACs per PE per cycle; the generated PE does 1, "
+        f"so its int8 throughput is 1/{macs:g} of the description"
+    )
+
+
 def with_array(chip: ChipSpec, rows: int, cols: int, spad_bytes: int, acc_rows: int) -> ChipSpec:
     """`chip` with a `rows` x `cols` MXU and the given memory sizes (one MAC per PE per cycle).
 
