@@ -3,6 +3,7 @@
 import importlib
 import sys
 
+import click
 import typer
 
 from fabless.errors import FablessError
@@ -25,18 +26,14 @@ for _module in _COMMAND_MODULES:
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns an Exit's code instead of exiting with it.
+        code = app(standalone_mode=False)
     except FablessError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except (typer.Exit, SystemExit) as stop:
-        raise stop
-    except Exception as error:  # click usage errors surface here with standalone_mode off
-        import click
-
-        if isinstance(error, click.exceptions.ClickException):
-            error.show()
-            sys.exit(2)
-        if isinstance(error, click.exceptions.Abort):
-            sys.exit(130)
-        raise
+    except click.exceptions.ClickException as error:
+        error.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
