@@ -1,0 +1,77 @@
+"""SmolLM2-135M-Instruct on the simulated fab1 against an independent torch forward.
+
+fp32: 32 greedy tokens identical to torch's choices. bf16: the same 32 tokens. 8-bit
+weights: top-1 agreement with the fp32 greedy continuations (20 tokens, checked against
+torch) of a fixed set of plain prompts, teacher forced: at least 95% for int8 and 85% for
+fp8 (e4m3 keeps 3 mantissa bits; on this model fp8 measures 90%, below the 95% bar).
+"""
+
+import numpy as np
+import pytest
+
+from fabless.chip import load_chip
+from fabless.compiler import ChipModel, Numerics
+from fabless.model.checkpoint import load_checkpoint
+
+FAB1 = load_chip("fab1")
+PROMPTS = ["The capital of France is", "Water boils at a temperature of", "My favourite animal is the"]
+AGREEMENT = {"int8": 0.95, "fp8": 0.85}
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    return load_checkpoint("smollm2-135m")
+
+
+@pytest.fixture(scope="module")
+def fp32_model(smollm2):
+    return ChipModel(FAB1, smollm2, Numerics(), max_context=128)
+
+
+@pytest.fixture(scope="module")
+def story(smollm2, fp32_model):
+    """The chat prompt and 32 tokens generated greedily on the chip in fp32."""
+    ids = smollm2.tokenizer.chat_prompt("Write a short story about a robot who learns to paint.")
+    return ids, fp32_model.generate(ids, 32, stop_at_eos=False)
+
+
+def test_fp32_greedy_tokens_equal_torch(smollm2, story, torch_llama):
+    ids, new = story
+    assert len(new) == 32
+    want = torch_llama(smollm2.config, smollm2.tensors, ids + new[:-1])[len(ids) - 1 :].argmax(-1)
+    assert new == want.tolist()
+
+
+def test_bf16_greedy_tokens_equal_fp32(smollm2, story):
+    ids, new = story
+    model = ChipModel(FAB1, smollm2, Numerics.for_weights("bf16"), max_context=128)
+    assert model.generate(ids, 32, stop_at_eos=False) == new
+
+
+@pytest.fixture(scope="module")
+def continuations(smollm2, fp32_model):
+    """Each plain prompt's ids and 20 greedy tokens of the fp32 chip (checked against torch)."""
+    out = []
+    for text in PROMPTS:
+        ids = smollm2.tokenizer.encode(text)
+        out.append((ids, fp32_model.generate(ids, 20, stop_at_eos=False)))
+    return out
+
+
+def test_fp32_continuations_equal_torch(smollm2, continuations, torch_llama):
+    for ids, new in continuations:
+        want = torch_llama(smollm2.config, smollm2.tensors, ids + new[:-1])[len(ids) - 1 :].argmax(-1)
+        assert new == want.tolist()
+
+
+@pytest.mark.parametrize("weights", ["int8", "fp8"])
+def test_eight_bit_weights_agree_on_top1(smollm2, continuations, weights):
+    model = ChipModel(FAB1, smollm2, Numerics.for_weights(weights), max_context=64)
+    agree = total = 0
+    for ids, reference in continuations:
+        chosen = [int(np.argmax(model.prefill(ids)))]
+        chosen += [int(np.argmax(model.step(token))) for token in reference[:-1]]
+        agree += sum(a == b for a, b in zip(chosen, reference, strict=True))
+        total += len(reference)
+    print(f"{weights}: top-1 agreement {agree}/{total}")
+    assert agree / total >= AGREEMENT[weights]
