@@ -64,3 +64,10 @@ def test_bad_input_gets_one_line_and_exit_code_2(args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+def test_usage_errors_exit_2_without_a_traceback():
+    result = fabless("estimate", "gemm", "--chip", "h100", "--m", "x", "--n", "1", "--k", "1")
+    assert result.returncode == 2
+    assert "Invalid value for '--m'" in result.stderr
+    assert "Traceback" not in result.stderr

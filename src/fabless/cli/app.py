@@ -3,7 +3,6 @@
 import importlib
 import sys
 
-import click
 import typer
 
 from fabless.errors import FablessError
@@ -31,9 +30,10 @@ def main() -> None:
     except FablessError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.ClickException as error:
-        error.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(130)
+    except typer.TyperException as error:
+        # Typer's own usage errors (a missing option, a value of the wrong type).
+        error.show()  # type: ignore[attr-defined]
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
