@@ -41,11 +41,11 @@ def run(
     if config.family == "bert":
         if not texts:
             raise FablessError(f"model {config.name} is an encoder: pass --text (twice or more) to compare")
-        ids = [checkpoint.tokenizer.encode(text) for text in texts]
-        context = _context(max(len(i) for i in ids), config.max_positions)
+        encoded = [checkpoint.tokenizer.encode(text) for text in texts]
+        context = _context(max(len(i) for i in encoded), config.max_positions)
         loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
         start = time.perf_counter()
-        vectors = np.stack([loaded.encode(i) for i in ids])
+        vectors = np.stack([loaded.encode(i) for i in encoded])
         seconds = time.perf_counter() - start
         _similarities(console, texts, vectors)
         console.print(f"{len(texts)} encodes on the simulated {spec.name} in {seconds:.2f} s")

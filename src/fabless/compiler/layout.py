@@ -108,9 +108,9 @@ def layer_linears(config: ModelConfig, layer: int) -> tuple[Linear, ...]:
         )
     if config.family == "bert":
         p = f"encoder.layer.{layer}"
-        attn = tuple(f"{p}.attention.self.{x}" for x in ("query", "key", "value"))
+        self_attention = tuple(f"{p}.attention.self.{x}" for x in ("query", "key", "value"))
         return (
-            Linear(f"layers.{layer}.qkv", h, qkv_n, attn, True),
+            Linear(f"layers.{layer}.qkv", h, qkv_n, self_attention, True),
             Linear(f"layers.{layer}.o", config.q_size, h, (f"{p}.attention.output.dense",), True),
             Linear(f"layers.{layer}.up", h, f, (f"{p}.intermediate.dense",), True),
             Linear(f"layers.{layer}.down", f, h, (f"{p}.output.dense",), True),

@@ -113,21 +113,29 @@ def plan_matmul(
     budget = chip.core.sram.capacity_bytes if sram_budget_bytes is None else sram_budget_bytes
     accumulator = accumulator_rows(chip)
     rows, cols = chip.core.matrix.rows, chip.core.matrix.cols
-    sizes = {
-        "x_bytes": DTYPE_BYTES[x_dtype],
-        "w_bytes": DTYPE_BYTES[w_dtype],
-        "out_bytes": DTYPE_BYTES[out_dtype],
-        "resident": resident,
-    }
 
-    smallest = MatmulTiling(m=m, k=k, n=n, m_block=1, k_tile=min(k, rows), n_tile=min(n, cols), **sizes)
+    def tiling(m_block: int, k_tile: int, n_tile: int) -> MatmulTiling:
+        return MatmulTiling(
+            m=m,
+            k=k,
+            n=n,
+            m_block=m_block,
+            k_tile=k_tile,
+            n_tile=n_tile,
+            x_bytes=DTYPE_BYTES[x_dtype],
+            w_bytes=DTYPE_BYTES[w_dtype],
+            out_bytes=DTYPE_BYTES[out_dtype],
+            resident=resident,
+        )
+
+    smallest = tiling(1, min(k, rows), min(n, cols))
     _check_fits(smallest, budget, accumulator, chip, name, x_dtype, w_dtype, out_dtype)
 
     best: MatmulTiling | None = None
     for k_tile in _candidates(k, rows):
         for n_tile in _candidates(n, cols):
             for m_block in _candidates(m, 1):
-                plan = MatmulTiling(m=m, k=k, n=n, m_block=m_block, k_tile=k_tile, n_tile=n_tile, **sizes)
+                plan = tiling(m_block, k_tile, n_tile)
                 if plan.sram_bytes > budget or plan.accumulator_rows(chip) > accumulator:
                     continue
                 if best is None or (plan.steps, plan.sram_bytes) < (best.steps, best.sram_bytes):
