@@ -11,7 +11,11 @@ CHIPS = Path(__file__).parent / "chips"
 
 @pytest.fixture
 def fab1() -> ChipSpec:
-    return load_chip("fab1")
+    """fab1 with one weight tile per MXU: the hand-computed cycle counts price every load
+    in series; tests that want the shadow tile pass weight_buffers=2."""
+    chip = load_chip("fab1")
+    matrix = chip.core.matrix.model_copy(update={"weight_buffers": 1})
+    return chip.model_copy(update={"core": chip.core.model_copy(update={"matrix": matrix})})
 
 
 @pytest.fixture

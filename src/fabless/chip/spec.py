@@ -44,6 +44,12 @@ class MatrixUnit(_Spec):
     ops_per_cycle: dict[Dtype, float] = Field(
         description="dense ops per cycle per unit, a multiply-accumulate counted as 2"
     )
+    weight_buffers: int | None = Field(
+        default=None,
+        ge=1,
+        le=2,
+        description="weight tiles a systolic unit holds: with 2 the next tile loads behind the current stream",
+    )
     accumulator_kib: float | None = Field(
         default=None, gt=0, description="output SRAM per systolic unit (fp32/int32 words); none on GPUs"
     )
@@ -142,8 +148,9 @@ class ChipSpec(_Spec):
 
     @model_validator(mode="after")
     def _systolic_has_accumulator(self) -> "ChipSpec":
-        if self.family == "systolic" and self.core.matrix.accumulator_kib is None:
-            raise ValueError("core.matrix.accumulator_kib is required for a systolic chip")
+        for field in ("accumulator_kib", "weight_buffers"):
+            if self.family == "systolic" and getattr(self.core.matrix, field) is None:
+                raise ValueError(f"core.matrix.{field} is required for a systolic chip")
         return self
 
     @property

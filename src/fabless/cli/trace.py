@@ -23,8 +23,10 @@ from fabless.model.checkpoint import load_checkpoint, shipped_checkpoint_names
 def trace(
     chip: str = options.CHIP,
     out: Annotated[Path, typer.Option("--out", help="Perfetto / Chrome trace JSON to write.")] = Path("trace.json"),
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Model to compile: a zoo name, a checkpoint name (smollm2-135m) or directory.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model to compile: a zoo name, a checkpoint name (smollm2-135m) or directory."),
+    ] = None,
     prompt: Annotated[
         str | None, typer.Option("--prompt", help="Prompt text; its token count sets the prefill.")
     ] = None,
@@ -34,10 +36,15 @@ def trace(
     program: Annotated[
         Path | None, typer.Option("--program", help="A program to time instead: assembler (.s) or binary (.bin).")
     ] = None,
-    weight_buffers: Annotated[int, typer.Option(
-        "--weight-buffers", min=1, max=2,
-        help="Weight tiles per MXU: 1 as the ISA defines, 2 to price a shadow tile loaded while the array streams.",
-    )] = 1,
+    weight_buffers: Annotated[
+        int | None,
+        typer.Option(
+            "--weight-buffers",
+            min=1,
+            max=2,
+            help="Weight tiles per MXU (default: the chip's); 2 loads the next tile while the array streams.",
+        ),
+    ] = None,
     per_unit: Annotated[bool, typer.Option("--per-unit", help="One row per unit instead of per kind.")] = False,
     as_json: bool = options.JSON,
 ) -> None:
@@ -56,10 +63,12 @@ def trace(
         precision = Precision(weights=weights, activations="bf16", kv_cache="bf16")
         graphs = [prefill_graph(config, precision, 1, count)]
         graphs += [decode_graph(config, precision, 1, count + step) for step in range(decode)]
-        report = run_in_sequence([
-            cycle_estimate_graph(spec, graph, config=config, weight_buffers=weight_buffers, record=True)
-            for graph in graphs
-        ])
+        report = run_in_sequence(
+            [
+                cycle_estimate_graph(spec, graph, config=config, weight_buffers=weight_buffers, record=True)
+                for graph in graphs
+            ]
+        )
         steps = f" + {decode} decode step{'s' if decode != 1 else ''}" if decode else ""
         title = f"{config.name}: prefill of {count} tokens{steps} on {spec.display_name}"
     else:
@@ -118,8 +127,14 @@ def summary_record(report: CycleReport, trace_path: str | None = None) -> dict[s
         "roofline_fraction": report.roofline_fraction,
         "bound": report.bound,
         "units": [
-            {"name": u.name, "core": u.core, "unit": u.unit, "busy_cycles": u.busy_cycles,
-             "stall_cycles": dict(u.stall_cycles), "idle_cycles": u.idle_cycles}
+            {
+                "name": u.name,
+                "core": u.core,
+                "unit": u.unit,
+                "busy_cycles": u.busy_cycles,
+                "stall_cycles": dict(u.stall_cycles),
+                "idle_cycles": u.idle_cycles,
+            }
             for u in report.units
         ],
     }
@@ -133,12 +148,20 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
     head.add_row("instructions", f"{report.instructions:,}")
     head.add_row("time", f"{report.cycles:,.0f} cycles = {report.time_s * 1e6:,.2f} us")
     if report.matrix_flops:
-        head.add_row("matrix", f"{report.flops_per_s / 1e12:,.1f} TFLOP/s "
-                               f"({report.mxu_utilization:.1%} of {report.peak_flops_per_s / 1e12:,.0f})")
-    head.add_row("HBM", f"{report.hbm_bytes_per_s / 1e12:,.2f} TB/s "
-                        f"({report.hbm_utilization:.1%} of {report.peak_hbm_bytes_per_s / 1e12:,.2f})")
-    head.add_row("roofline", f"{report.roofline_fraction:.1%} of the {report.bound}-bound limit "
-                             f"({report.roofline_time_s * 1e6:,.2f} us)")
+        head.add_row(
+            "matrix",
+            f"{report.flops_per_s / 1e12:,.1f} TFLOP/s "
+            f"({report.mxu_utilization:.1%} of {report.peak_flops_per_s / 1e12:,.0f})",
+        )
+    head.add_row(
+        "HBM",
+        f"{report.hbm_bytes_per_s / 1e12:,.2f} TB/s "
+        f"({report.hbm_utilization:.1%} of {report.peak_hbm_bytes_per_s / 1e12:,.2f})",
+    )
+    head.add_row(
+        "roofline",
+        f"{report.roofline_fraction:.1%} of the {report.bound}-bound limit ({report.roofline_time_s * 1e6:,.2f} us)",
+    )
     console.print(head)
 
     groups: dict[str, list] = {}
@@ -147,8 +170,11 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
     reasons = [r for r in STALL_REASONS if any(u.stall_cycles[r] for u in report.units)]
     table = Table(title="where the cycles went (share of the program's time, averaged over units)")
     for column in ("unit", "count", "busy", *reasons, "idle"):
-        table.add_column(column, justify="left" if column == "unit" else "right",
-                         min_width=max(len(column), 7 if column == "unit" else 0))
+        table.add_column(
+            column,
+            justify="left" if column == "unit" else "right",
+            min_width=max(len(column), 7 if column == "unit" else 0),
+        )
     for name, units in groups.items():
         total = report.cycles * len(units) or 1.0
 
@@ -156,7 +182,9 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
             return f"{cycles / total:.1%}"
 
         table.add_row(
-            name, str(len(units)), share(sum(u.busy_cycles for u in units)),
+            name,
+            str(len(units)),
+            share(sum(u.busy_cycles for u in units)),
             *(share(sum(u.stall_cycles[r] for u in units)) for r in reasons),
             share(sum(u.idle_cycles for u in units)),
         )

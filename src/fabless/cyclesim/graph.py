@@ -29,7 +29,7 @@ def cycle_estimate_graph(
     graph: Graph,
     *,
     config: ModelConfig | None = None,
-    weight_buffers: int = 1,
+    weight_buffers: int | None = None,
     record: bool = False,
 ) -> CycleReport:
     """Compile `graph` for `chip` and time it cycle by cycle (no weights needed).

@@ -64,8 +64,22 @@ class Step:
     """One instruction as the timing engines see it."""
 
     __slots__ = (
-        "kind", "sem", "count", "nbytes", "sram_bytes", "cycles", "rate", "k", "n", "m",
-        "loads", "flops", "vector_ops", "to_sram", "sram_range", "hbm_range",
+        "kind",
+        "sem",
+        "count",
+        "nbytes",
+        "sram_bytes",
+        "cycles",
+        "rate",
+        "k",
+        "n",
+        "m",
+        "loads",
+        "flops",
+        "vector_ops",
+        "to_sram",
+        "sram_range",
+        "hbm_range",
     )
 
     def __init__(self, kind: int, **fields: object) -> None:
@@ -120,8 +134,9 @@ def _copy(hw: Hardware, stream: str, index: int, instr: DmaLoad | DmaStore) -> S
     nbytes = instr.rows * instr.row_bytes
     sram = _span(instr.sram_addr, instr.rows, instr.sram_stride, instr.row_bytes)
     hbm = _span(instr.hbm_addr, instr.rows, instr.hbm_stride, instr.row_bytes)
-    return Step(DMA, nbytes=nbytes, sram_bytes=nbytes, to_sram=isinstance(instr, DmaLoad), sram_range=sram,
-                hbm_range=hbm)
+    return Step(
+        DMA, nbytes=nbytes, sram_bytes=nbytes, to_sram=isinstance(instr, DmaLoad), sram_range=sram, hbm_range=hbm
+    )
 
 
 @_lowers(DmaGather, DmaScatter)
@@ -130,8 +145,14 @@ def _indexed(hw: Hardware, stream: str, index: int, instr: DmaGather | DmaScatte
     sram = _span(instr.sram_addr, instr.count, instr.sram_stride, instr.row_bytes)
     # Table rows are picked at run time: the whole table may be touched.
     hbm = (instr.table_addr, 1 << 62)
-    return Step(DMA, nbytes=nbytes, sram_bytes=nbytes + 4 * instr.count, to_sram=isinstance(instr, DmaGather),
-                sram_range=sram, hbm_range=hbm)
+    return Step(
+        DMA,
+        nbytes=nbytes,
+        sram_bytes=nbytes + 4 * instr.count,
+        to_sram=isinstance(instr, DmaGather),
+        sram_range=sram,
+        hbm_range=hbm,
+    )
 
 
 @_lowers(LinkSend)
@@ -143,14 +164,25 @@ def _link(hw: Hardware, stream: str, index: int, instr: LinkSend) -> Step:
 
 @_lowers(MxuLoadWeights)
 def _ldw(hw: Hardware, stream: str, index: int, instr: MxuLoadWeights) -> Step:
-    return Step(LDW, k=instr.k, n=instr.n, cycles=instr.k, rate=_rows_per_cycle(hw, instr.dtype, stream, index),
-                sram_bytes=instr.k * instr.n * instr.dtype.itemsize)
+    return Step(
+        LDW,
+        k=instr.k,
+        n=instr.n,
+        cycles=instr.k,
+        rate=_rows_per_cycle(hw, instr.dtype, stream, index),
+        sram_bytes=instr.k * instr.n * instr.dtype.itemsize,
+    )
 
 
 @_lowers(MxuMatmul)
 def _matmul(hw: Hardware, stream: str, index: int, instr: MxuMatmul) -> Step:
-    return Step(MATMUL, m=instr.m, k=instr.k, rate=_rows_per_cycle(hw, instr.x_dtype, stream, index),
-                sram_bytes=instr.m * instr.k * instr.x_dtype.itemsize)
+    return Step(
+        MATMUL,
+        m=instr.m,
+        k=instr.k,
+        rate=_rows_per_cycle(hw, instr.x_dtype, stream, index),
+        sram_bytes=instr.m * instr.k * instr.x_dtype.itemsize,
+    )
 
 
 @_lowers(MxuGemm)
@@ -159,15 +191,28 @@ def _gemm(hw: Hardware, stream: str, index: int, instr: MxuGemm) -> Step:
     full, last = divmod(instr.k, hw.mxu_rows)
     loads = (hw.mxu_rows,) * full + ((last,) if last else ())
     sram = instr.m * instr.k * instr.x_dtype.itemsize + instr.k * instr.n * instr.w_dtype.itemsize
-    return Step(GEMM, m=instr.m, k=instr.k, n=instr.n, rate=rate, loads=loads, sram_bytes=sram,
-                flops=2.0 * instr.m * instr.k * instr.n)
+    return Step(
+        GEMM,
+        m=instr.m,
+        k=instr.k,
+        n=instr.n,
+        rate=rate,
+        loads=loads,
+        sram_bytes=sram,
+        flops=2.0 * instr.m * instr.k * instr.n,
+    )
 
 
 @_lowers(MxuStore)
 def _acc_store(hw: Hardware, stream: str, index: int, instr: MxuStore) -> Step:
     scales = 4 * (instr.n * instr.use_col_scale + instr.m * instr.use_row_scale)
-    return Step(ACC_STORE, m=instr.m, n=instr.n, cycles=instr.m,
-                sram_bytes=instr.m * instr.n * instr.out_dtype.itemsize + scales)
+    return Step(
+        ACC_STORE,
+        m=instr.m,
+        n=instr.n,
+        cycles=instr.m,
+        sram_bytes=instr.m * instr.n * instr.out_dtype.itemsize + scales,
+    )
 
 
 @_lowers(VpuUnary)

@@ -81,19 +81,30 @@ def _events(report: CycleReport) -> Iterator[dict[str, Any]]:
             # One thread per unit, even when several programs in sequence used it.
             tid = tids[track.name] = len(tids) + 1
             yield {"name": "thread_name", "ph": "M", "pid": track.core, "tid": tid, "args": {"name": track.name}}
-            yield {"name": "thread_sort_index", "ph": "M", "pid": track.core, "tid": tid,
-                   "args": {"sort_index": tid}}
+            yield {"name": "thread_sort_index", "ph": "M", "pid": track.core, "tid": tid, "args": {"sort_index": tid}}
         stream = code[track.stream]
         for start, end, what, busy, inside in _slices(track.events):
-            event: dict[str, Any] = {"ph": "X", "pid": track.core, "tid": tid,
-                                     "ts": start * us_per_cycle, "dur": (end - start) * us_per_cycle}
+            event: dict[str, Any] = {
+                "ph": "X",
+                "pid": track.core,
+                "tid": tid,
+                "ts": start * us_per_cycle,
+                "dur": (end - start) * us_per_cycle,
+            }
             if isinstance(what, str):
                 event.update(name=f"stall: {what}", cat="stall", args={"cycles": end - start})
             else:
                 instr = stream[what]
-                event.update(name=instr.MNEMONIC, cat="busy", args={
-                    "index": what, "instruction": format_instruction(instr), "busy_cycles": busy,
-                    "stall_cycles": inside})
+                event.update(
+                    name=instr.MNEMONIC,
+                    cat="busy",
+                    args={
+                        "index": what,
+                        "instruction": format_instruction(instr),
+                        "busy_cycles": busy,
+                        "stall_cycles": inside,
+                    },
+                )
             yield event
 
 

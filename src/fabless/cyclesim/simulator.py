@@ -41,15 +41,20 @@ class _Stream:
         self.blocked = False
 
 
-def simulate(chip: ChipSpec, program: Program, *, weight_buffers: int = 1, record: bool = True) -> CycleReport:
+def simulate(
+    chip: ChipSpec, program: Program, *, weight_buffers: int | None = None, record: bool = True
+) -> CycleReport:
     """Time `program` on `chip`: cycles, per-unit busy and stall time, and (with `record`)
     the timeline that `fabless.cyclesim.write_trace` turns into a Perfetto trace.
 
-    `weight_buffers=1` is the ISA's MXU (one weight tile); 2 prices a shadow weight buffer.
+    `weight_buffers` defaults to the chip's `core.matrix.weight_buffers`: 1 tile per MXU, or 2
+    so the next tile loads behind the current stream; pass it to price the other design.
     Raises FablessError on a deadlock, naming every waiting instruction.
     """
+    if weight_buffers is None:
+        weight_buffers = chip.core.matrix.weight_buffers or 1
     if weight_buffers not in (1, 2):
-        raise FablessError(f"weight_buffers must be 1 (the ISA's MXU) or 2 (a shadow tile), not {weight_buffers}")
+        raise FablessError(f"weight_buffers must be 1 (one tile) or 2 (a shadow tile), not {weight_buffers}")
     hw = Hardware.from_chip(chip)
     machine = _Machine(hw, program, weight_buffers, record)
     # The run allocates millions of short-lived tuples and no cycles; the collector's passes
@@ -189,8 +194,10 @@ class _Machine:
             instr = stream.code[stream.pc]
             value = self.semaphores[instr.sem] if hasattr(instr, "sem") else 0
             parts.append(f"{stream.name}[{stream.pc}] `{format_instruction(instr)}` (semaphore is {value})")
-        return (f"deadlock after cycle {at:.0f}: every unfinished stream waits on a semaphore nothing will "
-                f"signal: {'; '.join(parts)}; add the missing sem.signal or remove the wait")
+        return (
+            f"deadlock after cycle {at:.0f}: every unfinished stream waits on a semaphore nothing will "
+            f"signal: {'; '.join(parts)}; add the missing sem.signal or remove the wait"
+        )
 
 
 def _check_unit(hw: Hardware, name: str, core: int, engine: str, index: int) -> None:

@@ -10,9 +10,9 @@ A stream runs in order, each instruction to completion (docs/isa.md); the units 
 only what cannot change a result: a DMA queue keeps several transfers in flight unless
 one reads bytes an earlier one has not landed, and an MXU streams matmuls on the same
 weights back to back.
-The ISA gives an MXU one weight tile, so a new tile is loaded only after the array has
-drained the last matmul on the old one; `weight_buffers=2` prices a shadow tile that the
-ISA does not have, loaded while the array streams and swapped in behind the last wavefront.
+With one weight tile (`core.matrix.weight_buffers = 1`) a new tile is loaded only after
+the array has drained the last matmul on the old one; with two, the next tile loads into
+a shadow buffer while the array streams and swaps in behind the last wavefront.
 """
 
 from collections import deque
@@ -68,8 +68,19 @@ class DmaUnit:
 
 
 class MxuUnit:
-    __slots__ = ("array", "loader", "port", "drain_cycles", "buffers", "release", "current",
-                 "weights_ready", "weight_rate", "n", "done")
+    __slots__ = (
+        "array",
+        "loader",
+        "port",
+        "drain_cycles",
+        "buffers",
+        "release",
+        "current",
+        "weights_ready",
+        "weight_rate",
+        "n",
+        "done",
+    )
 
     def __init__(self, array: Track, loader: Track, port: SramPort, hw: Hardware, weight_buffers: int) -> None:
         self.array = array

@@ -30,6 +30,10 @@ class Target:
         return self.chip.hbm.bytes_per_s * self.eff.hbm
 
     @property
+    def sram_port_bytes_per_s(self) -> float:
+        return self.chip.core.sram.bytes_per_cycle * self.chip.cores * self.chip.clock_hz
+
+    @property
     def vector_ops_per_s(self) -> float:
         return self.chip.peak_vector_ops_per_s * self.eff.vector
 
@@ -68,7 +72,9 @@ def op_time(target: Target, op: Op) -> OpTime:
 
 
 def _memory_s(target: Target, cost: Cost) -> float:
-    return cost.bytes / target.bytes_per_s
+    """HBM streaming time, or the SRAM ports' if narrower: every byte crosses a port twice,
+    written by the DMA that brings it and read by the unit that uses it."""
+    return max(cost.bytes / target.bytes_per_s, 2.0 * cost.bytes / target.sram_port_bytes_per_s)
 
 
 @register_cost_rule(MatMul)

@@ -1,10 +1,11 @@
 """Systolic chips: weight-stationary MXUs of rows x cols PEs, spread over cores.
 
 A [m, k] x [k, n] matmul is cut into k/rows x n/cols weight tiles. Each tile is loaded
-into an array one row per cycle (double-buffered behind the previous tile's stream) and
-then m activation rows stream through it, one per cycle (a PE that does two 8-bit MACs a
+into an array one row per cycle and then m activation rows stream through it, one per cycle (a PE that does two 8-bit MACs a
 cycle streams two rows; fp32 at a quarter rate streams one every four cycles); the array
-fills and drains once per op (rows + cols cycles). m is cut into blocks that fit the accumulator, and weights
+fills and drains once per op (rows + cols cycles). With a shadow weight buffer
+(`weight_buffers = 2`) a tile's load hides behind the previous tile's stream; with one,
+every tile pays its load, its stream and a drain before the next load may start. m is cut into blocks that fit the accumulator, and weights
 are reloaded for every block. Tiles are dealt round-robin to all MXUs of all cores.
 """
 
@@ -47,8 +48,11 @@ class SystolicFamily:
         m_blocks = math.ceil(m / m_block)
         tiles = groups * m_blocks * math.ceil(k / mxu.rows) * math.ceil(n / mxu.cols) * tile_fraction
         per_unit = math.ceil(tiles / chip.matrix_units)
-        per_tile = max(m_block / rows_per_cycle, mxu.rows)
-        return per_unit * per_tile + mxu.rows + mxu.cols
+        load = min(k, mxu.rows)
+        stream = m_block / rows_per_cycle
+        if (mxu.weight_buffers or 1) > 1:
+            return per_unit * max(stream, load) + mxu.rows + mxu.cols
+        return per_unit * (load + stream + mxu.rows + mxu.cols)
 
 
 def _rows_per_cycle(chip: ChipSpec, dtype: str) -> float:
