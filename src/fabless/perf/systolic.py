@@ -1,12 +1,13 @@
 """Systolic chips: weight-stationary MXUs of rows x cols PEs, spread over cores.
 
 A [m, k] x [k, n] matmul is cut into k/rows x n/cols weight tiles. Each tile is loaded
-into an array one row per cycle and then m activation rows stream through it, one per cycle (a PE that does two 8-bit MACs a
-cycle streams two rows; fp32 at a quarter rate streams one every four cycles); the array
-fills and drains once per op (rows + cols cycles). With a shadow weight buffer
-(`weight_buffers = 2`) a tile's load hides behind the previous tile's stream; with one,
-every tile pays its load, its stream and a drain before the next load may start. m is cut into blocks that fit the accumulator, and weights
-are reloaded for every block. Tiles are dealt round-robin to all MXUs of all cores.
+into an array one row per cycle and then m activation rows stream through it, one per
+cycle (a PE that does two 8-bit MACs a cycle streams two rows; fp32 at a quarter rate
+streams one every four cycles). With a shadow weight buffer (`weight_buffers = 2`) a
+tile's load hides behind the previous tile's stream and the array fills and drains once
+per op (rows + cols cycles); with one, every tile pays its load, its stream and a drain
+before the next load may start. m is cut into blocks that fit the accumulator, and
+weights are reloaded for every block. Tiles are dealt round-robin to all MXUs of all cores.
 """
 
 import math
