@@ -42,10 +42,20 @@ def test_run_generates_and_counts_instructions(checkpoints):
 
 def test_run_compares_embeddings(checkpoints):
     result = _fabless(
-        "run", "--model", str(checkpoints[1]), "--text", "the quick fox", "--text", "a lazy dog", "--weights", "bf16"
+        "run",
+        "--model",
+        str(checkpoints[1]),
+        "--text",
+        "the quick fox",
+        "--text",
+        "a lazy dog",
+        "--weights",
+        "bf16",
+        "--memory-map",
     )
     assert result.returncode == 0, result.stderr
     assert "Cosine similarity" in result.stdout and "1.0000" in result.stdout
+    assert "HBM memory map of bert" in result.stdout and "layers.1.qkv.weight" in result.stdout
 
 
 @pytest.mark.parametrize(

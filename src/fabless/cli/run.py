@@ -11,7 +11,7 @@ from rich.table import Table
 
 from fabless.chip import load_chip
 from fabless.cli.app import app
-from fabless.compiler import ChipModel, Numerics
+from fabless.compiler import ChipModel, HbmLayout, Numerics
 from fabless.compiler.quantize import WEIGHT_DTYPES
 from fabless.errors import FablessError
 from fabless.funcsim import RunStats
@@ -29,6 +29,7 @@ def run(
         "fp32", "--weights", help="fp32 (PyTorch-exact), bf16, fp8 or int8 (per-channel scales)."
     ),
     chat: bool = typer.Option(True, "--chat/--no-chat", help="Wrap the prompt in the model's chat template."),
+    memory_map: bool = typer.Option(False, "--memory-map", help="Also print where everything sits in HBM."),
 ) -> None:
     """Generate text (decoders) or compare embeddings (encoders) on the functional simulator."""
     if weights not in WEIGHT_DTYPES:
@@ -67,6 +68,8 @@ def run(
             f"({len(new) / seconds:.2f} tokens/s), weights {weights}"
         )
     _counts(console, loaded.stats, loaded.programs_compiled)
+    if memory_map:
+        _memory_map(console, loaded.layout)
 
 
 def _context(tokens: int, limit: int) -> int:
@@ -99,3 +102,12 @@ def _counts(console: Console, stats: RunStats, programs: int) -> None:
         f"HBM bytes read {stats.hbm_read_bytes:,}, written {stats.hbm_written_bytes:,}; "
         f"MXU multiply-accumulates {stats.macs:,}"
     )
+
+
+def _memory_map(console: Console, layout: HbmLayout) -> None:
+    table = Table(title=f"HBM memory map of {layout.config.name} ({layout.size_bytes / 2**20:,.1f} MiB)")
+    for column in ("region", "offset", "bytes", "dtype", "shape"):
+        table.add_column(column, justify="right" if column in ("offset", "bytes") else "left")
+    for name, offset, size, dtype, shape in layout.memory_map():
+        table.add_row(name, f"{offset:#012x}", f"{size:,}", dtype, shape)
+    console.print(table)
