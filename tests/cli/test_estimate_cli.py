@@ -71,3 +71,19 @@ def test_usage_errors_exit_2_without_a_traceback():
     assert result.returncode == 2
     assert "Invalid value for '--m'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cycle_fidelity_times_a_compiled_decode_step_near_the_analytical_one():
+    args = ("estimate", "decode", "--chip", "fab1", "--model", "smollm2-135m", "--context", "128", "--json")
+    cycle = json.loads(fabless(*args, "--fidelity", "cycle").stdout)
+    analytical = json.loads(fabless(*args).stdout)
+    assert cycle["fidelity"] == "cycle" and analytical["fidelity"] == "analytical"
+    # The compiled program runs on one of fab1's cores; the analytical model spreads over all
+    # eight and adds the host's per-step cost, so the two stay within a factor of two here.
+    assert 0.5 < cycle["time_s"] / analytical["time_s"] < 2.0
+
+
+def test_cycle_fidelity_rejects_a_gpu():
+    result = fabless("estimate", "decode", "--chip", "h100", "--model", "smollm2-135m", "--fidelity", "cycle")
+    assert result.returncode == 2
+    assert "--fidelity cycle times one systolic chip" in result.stderr

@@ -10,11 +10,17 @@ from fabless.chip import load_chip
 from fabless.chip.spec import ChipSpec
 from fabless.cli import options
 from fabless.cli.app import app
+from fabless.cyclesim import cycle_estimate_graph
 from fabless.errors import FablessError
+from fabless.graph import decode_graph, prefill_graph
 from fabless.model import Precision, load_model_config
 from fabless.model.config import ModelConfig
 from fabless.perf import chips_needed, estimate_gemm, memory_footprint, phase_time_s
 from fabless.perf.memory import usable_hbm_bytes
+
+FIDELITY = typer.Option(
+    "analytical", "--fidelity", help="analytical (any chip, microseconds) or cycle (compiled, systolic chips)."
+)
 
 estimate_app = typer.Typer(help="Estimate the time of a GEMM, a prefill or a decode step.", no_args_is_help=True)
 app.add_typer(estimate_app, name="estimate")
@@ -56,7 +62,9 @@ def gemm(
             "time": _us(result.time_s),
             "achieved": f"{record['achieved_flops_per_s'] / 1e12:,.1f} TFLOP/s "
             f"({record['achieved_flops_per_s'] / spec.peak_matrix_ops_per_s(dtype):.0%} of peak)",
-            "compute / memory / overhead": f"{_us(result.compute_s)} / {_us(result.memory_s)} / {_us(result.overhead_s)}",
+            "compute / memory / overhead": " / ".join(
+                _us(t) for t in (result.compute_s, result.memory_s, result.overhead_s)
+            ),
             "bound": result.bound,
         },
     )
@@ -72,10 +80,12 @@ def prefill(
     weights: str = options.WEIGHTS,
     activations: str = options.ACTIVATIONS,
     kv_cache: str = options.KV_CACHE,
+    fidelity: str = FIDELITY,
     as_json: bool = options.JSON,
 ) -> None:
     """Time to process a prompt (TTFT without queueing)."""
-    _phase("prefill", chip, model, batch, seq, chips, Precision.from_options(weights, activations, kv_cache), as_json)
+    precision = Precision.from_options(weights, activations, kv_cache)
+    _phase("prefill", chip, model, batch, seq, chips, precision, fidelity, as_json)
 
 
 @estimate_app.command("decode")
@@ -88,12 +98,12 @@ def decode(
     weights: str = options.WEIGHTS,
     activations: str = options.ACTIVATIONS,
     kv_cache: str = options.KV_CACHE,
+    fidelity: str = FIDELITY,
     as_json: bool = options.JSON,
 ) -> None:
     """Time of one decode step (TPOT) for a batch at a context length."""
-    _phase(
-        "decode", chip, model, batch, context, chips, Precision.from_options(weights, activations, kv_cache), as_json
-    )
+    precision = Precision.from_options(weights, activations, kv_cache)
+    _phase("decode", chip, model, batch, context, chips, precision, fidelity, as_json)
 
 
 def _phase(
@@ -104,12 +114,18 @@ def _phase(
     length: int,
     chips: int,
     precision: Precision,
+    fidelity: str,
     as_json: bool,
 ) -> None:
     chip = load_chip(chip_name)
     config = load_model_config(model_name)
     _require_fit(chip, config, precision, batch, length, chips)
-    time_s = phase_time_s(chip, config, precision, phase, batch, length, chips)
+    if fidelity == "analytical":
+        time_s = phase_time_s(chip, config, precision, phase, batch, length, chips)
+    elif fidelity == "cycle":
+        time_s = _cycle_time_s(chip, config, precision, phase, batch, length, chips)
+    else:
+        raise FablessError(f"--fidelity must be analytical or cycle (got {fidelity!r})")
     tokens = batch * length if phase == "prefill" else batch
     record = {
         "chip": chip_name,
@@ -118,6 +134,7 @@ def _phase(
         "batch": batch,
         ("seq" if phase == "prefill" else "context"): length,
         "chips": chips,
+        "fidelity": fidelity,
         "weights": precision.weights,
         "activations": precision.activations,
         "kv_cache": precision.kv_cache,
@@ -133,9 +150,23 @@ def _phase(
         {
             label: _ms(time_s),
             "tokens/s": f"{tokens / time_s:,.0f}",
+            "fidelity": fidelity,
             "precision": f"weights {precision.weights}, activations {precision.activations}, KV {precision.kv_cache}",
         },
     )
+
+
+def _cycle_time_s(
+    chip: ChipSpec, config: ModelConfig, precision: Precision, phase: str, batch: int, length: int, chips: int
+) -> float:
+    """Compile the step for the chip and time it cycle by cycle (a systolic chip, one chip)."""
+    if chip.family != "systolic" or chips != 1:
+        raise FablessError("--fidelity cycle times one systolic chip (fab1-class): drop --chips or use analytical")
+    if phase == "prefill":
+        graph = prefill_graph(config, precision, batch, length)
+    else:
+        graph = decode_graph(config, precision, batch, length)
+    return cycle_estimate_graph(chip, graph, config=config).time_s
 
 
 def _require_fit(
@@ -146,7 +177,8 @@ def _require_fit(
     if need > chips:
         raise FablessError(
             f"{config.name} at batch {batch}, context {context} needs {footprint.total_bytes / 1e9:,.1f} GB but "
-            f"{chip.name} has {usable_hbm_bytes(chip) / 1e9:,.1f} GB usable: it needs {need} chips (pass --chips {need})"
+            f"{chip.name} has {usable_hbm_bytes(chip) / 1e9:,.1f} GB usable: "
+            f"it needs {need} chips (pass --chips {need})"
         )
 
 
