@@ -46,9 +46,7 @@ def run_linear(
         regions[name] = Region(name, offset, (n,), "fp32", "scale")
         offset = -(-regions[name].end // 64) * 64
     config = load_model_config("minilm-l6")
-    layout = HbmLayout(
-        config=config, numerics=numerics, batch=1, max_context=1, max_tokens=m, alignment=64, regions=regions
-    )
+    layout = HbmLayout(config=config, numerics=numerics, batch=1, max_context=1, alignment=64, regions=regions)
     sram = SramPlan(chip, "test matmul")
     lowering = Lowering(chip, layout, sram)
     integer = numerics.weights == "int8"
@@ -81,9 +79,7 @@ def run_norm(kind: NormKind, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     """A row norm of fp32 x through `VectorOps.norm` on the simulator."""
     rows, cols = x.shape
     config = load_model_config("minilm-l6")
-    layout = HbmLayout(
-        config=config, numerics=Numerics(), batch=1, max_context=1, max_tokens=rows, alignment=64, regions={}
-    )
+    layout = HbmLayout(config=config, numerics=Numerics(), batch=1, max_context=1, alignment=64, regions={})
     sram = SramPlan(FAB1, "test norm")
     lowering = Lowering(FAB1, layout, sram)
     src = sram.alloc("x", rows, cols, Dtype.FP32)

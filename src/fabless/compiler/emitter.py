@@ -37,7 +37,6 @@ class _Wait:
 @dataclass
 class _Stream:
     code: list[Instruction | _Wait] = field(default_factory=list)
-    work: int = 0
 
 
 class Emitter:
@@ -78,7 +77,6 @@ class Emitter:
             target.code.append(_Wait(channel, producer_position))
         position = len(target.code)
         target.code.append(instruction)
-        target.work += 1
         for spans, write in ((reads, False), (writes, True)):
             for space, start, end in spans:
                 self._record(_Access(stream, position, start, end, write), space)
@@ -118,11 +116,6 @@ class Emitter:
                     code.append(SemSignal(sem=sem))
             streams[name] = tuple(code)
         return Program(streams, len(channels))
-
-    @property
-    def work_instructions(self) -> int:
-        """Instructions emitted so far, semaphores not counted."""
-        return sum(s.work for s in self._streams.values())
 
 
 _PAGE_BITS = 16

@@ -54,13 +54,12 @@ class Linear:
 
 @dataclass(frozen=True)
 class HbmLayout:
-    """The memory map of one model on one chip, for steps of up to `max_tokens` rows."""
+    """The memory map of one model on one chip, for contexts of up to `max_context` tokens."""
 
     config: ModelConfig
     numerics: Numerics
     batch: int
     max_context: int
-    max_tokens: int
     alignment: int
     regions: dict[str, Region]
 
@@ -207,7 +206,6 @@ def plan_layout(
         numerics=numerics,
         batch=batch,
         max_context=max_context,
-        max_tokens=tokens,
         alignment=alignment,
         regions=placer.regions,
     )
