@@ -1,7 +1,6 @@
 """`fabless run`: a real model on the simulated chip, compiled and executed instruction by instruction."""
 
 import math
-import time
 from typing import Annotated
 
 import numpy as np
@@ -45,11 +44,9 @@ def run(
         encoded = [checkpoint.tokenizer.encode(text) for text in texts]
         context = _context(max(len(i) for i in encoded), config.max_positions)
         loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
-        start = time.perf_counter()
         vectors = np.stack([loaded.encode(i) for i in encoded])
-        seconds = time.perf_counter() - start
         _similarities(console, texts, vectors)
-        console.print(f"{len(texts)} encodes on the simulated {spec.name} in {seconds:.2f} s")
+        console.print(f"{len(texts)} encodes on the simulated {spec.name} in {loaded.seconds['encode']:.2f} s")
     else:
         if prompt is None:
             raise FablessError(f"model {config.name} is a decoder: pass --prompt")
@@ -59,13 +56,14 @@ def run(
         ids = tokenizer.chat_prompt(prompt) if chat else tokenizer.encode(prompt)
         context = _context(len(ids) + max_new_tokens, config.max_positions)
         loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
-        start = time.perf_counter()
         new = loaded.generate(ids, max_new_tokens)
-        seconds = time.perf_counter() - start
         console.print(tokenizer.decode(new), markup=False, highlight=False)
+        steps, decode_s = len(new) - 1, loaded.seconds["decode"]
+        rate = f"{steps / decode_s:.2f} tokens/s" if steps else "no decode step"
         console.print(
-            f"{len(ids)} prompt + {len(new)} new tokens on the simulated {spec.name} in {seconds:.2f} s "
-            f"({len(new) / seconds:.2f} tokens/s), weights {weights}"
+            f"{len(ids)}-token prompt prefilled in {loaded.seconds['prefill']:.2f} s, then {steps} decode "
+            f"steps in {decode_s:.2f} s ({rate}, compiling included) on the simulated {spec.name}, "
+            f"weights {weights}"
         )
     _counts(console, loaded.stats, loaded.programs_compiled)
     if memory_map:

@@ -6,6 +6,7 @@ writes per step, and the logits (or the pooled embedding) the only output it rea
 """
 
 import gc
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,6 +46,8 @@ class ChipModel:
         for region, value in weight_images(self.layout, checkpoint.tensors):
             self.simulator.write_hbm(region.offset, storage_array(region, value))
         self.stats = RunStats()
+        self.seconds = {"prefill": 0.0, "decode": 0.0, "encode": 0.0}
+        """Wall time spent per phase (compiling included), for tokens/s reports."""
         self.length = 0
         self._programs: dict[tuple[str, int, int], Program] = {}
 
@@ -112,8 +115,10 @@ class ChipModel:
             raise FablessError(
                 f"{tokens} tokens: the encoder was loaded for 1 to {self.layout.max_context}; shorten the text"
             )
+        start = time.perf_counter()
         self._write_ids(token_ids)
         self._run(self.program("encode", tokens, tokens))
+        self.seconds["encode"] += time.perf_counter() - start
         region = self.layout["io.pooled"]
         return self.simulator.read_hbm(region.offset, (self.config.hidden_size,), np.float32)
 
@@ -124,13 +129,16 @@ class ChipModel:
             raise FablessError(
                 f"{end} tokens exceed the context of {self.layout.max_context} this model was loaded with"
             )
+        start = time.perf_counter()
         self._write_ids(token_ids)
         positions = np.arange(self.length, end, dtype=np.int32)
         self.simulator.write_hbm(self.layout["io.positions"].offset, positions)
         self._run(self.program(phase, tokens, end))
         self.length = end
         region = self.layout["io.logits"]
-        return self.simulator.read_hbm(region.offset, (self.config.vocab_size,), np.float32)
+        logits = self.simulator.read_hbm(region.offset, (self.config.vocab_size,), np.float32)
+        self.seconds[phase] += time.perf_counter() - start
+        return logits
 
     def _write_ids(self, token_ids: Sequence[int]) -> None:
         ids = np.asarray(token_ids, dtype=np.int64)
