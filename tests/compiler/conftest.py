@@ -95,8 +95,19 @@ def run_norm(kind: NormKind, x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
 
 def torch_llama_logits(config: ModelConfig, tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     """Logits [len(ids), vocab] of a Hugging Face-style Llama, written in torch from the paper's math."""
+    threads = torch.get_num_threads()
+    # One thread: on a shared 2-core machine, torch's pool waits more than it computes.
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            return _torch_llama(config, tensors, ids)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _torch_llama(c: ModelConfig, tensors: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
     w = {name: torch.from_numpy(np.asarray(array, np.float32)) for name, array in tensors.items()}
-    c, t, d = config, len(ids), config.head_dim
+    t, d = len(ids), c.head_dim
 
     def rms(x: torch.Tensor, name: str) -> torch.Tensor:
         return w[name] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + c.norm_eps))
@@ -104,33 +115,31 @@ def torch_llama_logits(config: ModelConfig, tensors: dict[str, np.ndarray], ids:
     def rope(x: torch.Tensor) -> torch.Tensor:
         inv = 1.0 / (c.rope_theta ** (torch.arange(0, d, 2, dtype=torch.float64) / d))
         angles = torch.arange(t, dtype=torch.float32)[:, None] * inv.float()[None, :]
-        cos, sin = torch.cat([angles, angles], -1).cos()[:, None], torch.cat([angles, angles], -1).sin()[:, None]
+        both = torch.cat([angles, angles], -1)
         rotated = torch.cat([-x[..., d // 2 :], x[..., : d // 2]], -1)
-        return x * cos + rotated * sin
+        return x * both.cos()[:, None] + rotated * both.sin()[:, None]
 
     def linear(x: torch.Tensor, name: str) -> torch.Tensor:
-        bias = w.get(f"{name}.bias")
-        return torch.nn.functional.linear(x, w[f"{name}.weight"], bias)
+        return torch.nn.functional.linear(x, w[f"{name}.weight"], w.get(f"{name}.bias"))
 
-    with torch.no_grad():
-        x = w["model.embed_tokens.weight"][torch.tensor(ids)]
-        for layer in range(c.num_layers):
-            p = f"model.layers.{layer}"
-            h = rms(x, f"{p}.input_layernorm.weight")
-            q = rope(linear(h, f"{p}.self_attn.q_proj").view(t, c.num_heads, d))
-            k = rope(linear(h, f"{p}.self_attn.k_proj").view(t, c.num_kv_heads, d))
-            v = linear(h, f"{p}.self_attn.v_proj").view(t, c.num_kv_heads, d)
-            group = c.num_heads // c.num_kv_heads
-            k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
-            out = torch.nn.functional.scaled_dot_product_attention(
-                q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), is_causal=True
-            )
-            x = x + linear(out.transpose(0, 1).reshape(t, c.q_size), f"{p}.self_attn.o_proj")
-            h = rms(x, f"{p}.post_attention_layernorm.weight")
-            gated = torch.nn.functional.silu(linear(h, f"{p}.mlp.gate_proj")) * linear(h, f"{p}.mlp.up_proj")
-            x = x + linear(gated, f"{p}.mlp.down_proj")
-        head = "model.embed_tokens.weight" if c.tie_word_embeddings else "lm_head.weight"
-        return (rms(x, "model.norm.weight") @ w[head].T).numpy()
+    x = w["model.embed_tokens.weight"][torch.tensor(ids)]
+    for layer in range(c.num_layers):
+        p = f"model.layers.{layer}"
+        h = rms(x, f"{p}.input_layernorm.weight")
+        q = rope(linear(h, f"{p}.self_attn.q_proj").view(t, c.num_heads, d))
+        k = rope(linear(h, f"{p}.self_attn.k_proj").view(t, c.num_kv_heads, d))
+        v = linear(h, f"{p}.self_attn.v_proj").view(t, c.num_kv_heads, d)
+        group = c.num_heads // c.num_kv_heads
+        k, v = k.repeat_interleave(group, dim=1), v.repeat_interleave(group, dim=1)
+        out = torch.nn.functional.scaled_dot_product_attention(
+            q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1), is_causal=True
+        )
+        x = x + linear(out.transpose(0, 1).reshape(t, c.q_size), f"{p}.self_attn.o_proj")
+        h = rms(x, f"{p}.post_attention_layernorm.weight")
+        gated = torch.nn.functional.silu(linear(h, f"{p}.mlp.gate_proj")) * linear(h, f"{p}.mlp.up_proj")
+        x = x + linear(gated, f"{p}.mlp.down_proj")
+    head = "model.embed_tokens.weight" if c.tie_word_embeddings else "lm_head.weight"
+    return (rms(x, "model.norm.weight") @ w[head].T).numpy()
 
 
 @pytest.fixture(scope="session")
