@@ -1,22 +1,11 @@
 """The estimate and compare commands: JSON in seconds, one-line errors with exit code 2."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 
-def fabless(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from fabless.cli.app import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_estimate_gemm_json_names_the_chip_and_gives_seconds():
+def test_estimate_gemm_json_names_the_chip_and_gives_seconds(fabless):
     result = fabless("estimate", "gemm", "--chip", "h100", "--m", "512", "--n", "4096", "--k", "4096", "--json")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
@@ -24,7 +13,7 @@ def test_estimate_gemm_json_names_the_chip_and_gives_seconds():
     assert 2 * 512 * 4096 * 4096 / 989.4e12 < record["time_s"] < 1e-3
 
 
-def test_compare_reports_every_chip_and_batch():
+def test_compare_reports_every_chip_and_batch(fabless):
     result = fabless(
         "compare",
         "--model",
@@ -58,7 +47,7 @@ def test_compare_reports_every_chip_and_batch():
         (("compare", "--model", "llama-3-8b", "--batch", "0"), "--batch values must be positive"),
     ],
 )
-def test_bad_input_gets_one_line_and_exit_code_2(args, message):
+def test_bad_input_gets_one_line_and_exit_code_2(fabless, args, message):
     result = fabless(*args)
     assert result.returncode == 2
     assert message in result.stderr
@@ -66,14 +55,14 @@ def test_bad_input_gets_one_line_and_exit_code_2(args, message):
     assert "Traceback" not in result.stderr
 
 
-def test_usage_errors_exit_2_without_a_traceback():
+def test_usage_errors_exit_2_without_a_traceback(fabless):
     result = fabless("estimate", "gemm", "--chip", "h100", "--m", "x", "--n", "1", "--k", "1")
     assert result.returncode == 2
     assert "Invalid value for '--m'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_cycle_fidelity_times_a_compiled_decode_step_near_the_analytical_one():
+def test_cycle_fidelity_times_a_compiled_decode_step_near_the_analytical_one(fabless):
     args = ("estimate", "decode", "--chip", "fab1", "--model", "smollm2-135m", "--context", "128", "--json")
     cycle = json.loads(fabless(*args, "--fidelity", "cycle").stdout)
     analytical = json.loads(fabless(*args).stdout)
@@ -83,7 +72,7 @@ def test_cycle_fidelity_times_a_compiled_decode_step_near_the_analytical_one():
     assert 0.5 < cycle["time_s"] / analytical["time_s"] < 2.0
 
 
-def test_cycle_fidelity_rejects_a_gpu():
+def test_cycle_fidelity_rejects_a_gpu(fabless):
     result = fabless("estimate", "decode", "--chip", "h100", "--model", "smollm2-135m", "--fidelity", "cycle")
     assert result.returncode == 2
     assert "--fidelity cycle times one systolic chip" in result.stderr

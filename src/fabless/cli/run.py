@@ -8,12 +8,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fabless.chip import load_chip
+from fabless.chip import ChipSpec, load_chip
 from fabless.cli.app import app
+from fabless.cli.trace import print_summary
 from fabless.compiler import ChipModel, HbmLayout, Numerics
 from fabless.compiler.quantize import WEIGHT_DTYPES
+from fabless.cyclesim import CycleReport, run_in_sequence, simulate
 from fabless.errors import FablessError
 from fabless.funcsim import RunStats
+from fabless.isa import Program
 from fabless.model.checkpoint import load_checkpoint
 
 
@@ -29,6 +32,7 @@ def run(
     ),
     chat: bool = typer.Option(True, "--chat/--no-chat", help="Wrap the prompt in the model's chat template."),
     memory_map: bool = typer.Option(False, "--memory-map", help="Also print where everything sits in HBM."),
+    timing: bool = typer.Option(False, "--timing", help="Also time the executed programs on the cycle simulator."),
 ) -> None:
     """Generate text (decoders) or compare embeddings (encoders) on the functional simulator."""
     if weights not in WEIGHT_DTYPES:
@@ -47,6 +51,7 @@ def run(
         vectors = np.stack([loaded.encode(i) for i in encoded])
         _similarities(console, texts, vectors)
         console.print(f"{len(texts)} encodes on the simulated {spec.name} in {loaded.seconds['encode']:.2f} s")
+        executed = [loaded.program("encode", len(i), len(i)) for i in encoded]
     else:
         if prompt is None:
             raise FablessError(f"model {config.name} is a decoder: pass --prompt")
@@ -65,7 +70,11 @@ def run(
             f"steps in {decode_s:.2f} s ({rate}, compiling included) on the simulated {spec.name}, "
             f"weights {weights}"
         )
+        executed = [loaded.program("prefill", len(ids), len(ids))]
+        executed += [loaded.program("decode", 1, len(ids) + step) for step in range(1, len(new))]
     _counts(console, loaded.stats, loaded.programs_compiled)
+    if timing:
+        _timing(console, spec, executed)
     if memory_map:
         _memory_map(console, loaded.layout)
 
@@ -100,6 +109,16 @@ def _counts(console: Console, stats: RunStats, programs: int) -> None:
         f"HBM bytes read {stats.hbm_read_bytes:,}, written {stats.hbm_written_bytes:,}; "
         f"MXU multiply-accumulates {stats.macs:,}"
     )
+
+
+def _timing(console: Console, chip: ChipSpec, executed: list[Program]) -> None:
+    """Time every program the run executed, in order, cycle by cycle (a shared program is timed once)."""
+    timed: dict[int, CycleReport] = {}
+    for program in executed:
+        if id(program) not in timed:
+            timed[id(program)] = simulate(chip, program, record=False)
+    report = run_in_sequence([timed[id(program)] for program in executed])
+    print_summary(report, f"Cycle-level timing of the {len(executed)} executed programs on {chip.name}", False, console)
 
 
 def _memory_map(console: Console, layout: HbmLayout) -> None:
