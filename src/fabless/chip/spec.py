@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Dtype = Literal["int8", "fp8", "bf16", "fp32"]
+MATRIX_DTYPES = ("int8", "fp8", "bf16", "fp32")
 """Compute dtypes of the matrix units; a matmul runs at the rate of its input dtype."""
 
 DTYPE_BYTES: dict[str, float] = {
@@ -41,7 +41,7 @@ class MatrixUnit(_Spec):
     count: int = Field(gt=0, description="matrix units per core")
     rows: int = Field(gt=0, description="PE rows (the contraction dim K on a weight-stationary MXU)")
     cols: int = Field(gt=0, description="PE columns (the output dim N)")
-    ops_per_cycle: dict[Dtype, float] = Field(
+    ops_per_cycle: dict[str, float] = Field(
         description="dense ops per cycle per unit, a multiply-accumulate counted as 2"
     )
     weight_buffers: int | None = Field(
@@ -59,6 +59,8 @@ class MatrixUnit(_Spec):
         if not self.ops_per_cycle:
             raise ValueError("ops_per_cycle needs at least one dtype (int8, fp8, bf16, fp32)")
         for dtype, rate in self.ops_per_cycle.items():
+            if dtype not in MATRIX_DTYPES:
+                raise ValueError(f"ops_per_cycle has unknown dtype {dtype!r}: use {', '.join(MATRIX_DTYPES)}")
             if rate <= 0:
                 raise ValueError(f"ops_per_cycle.{dtype} must be > 0 (got {rate}); omit the dtype if unsupported")
         return self

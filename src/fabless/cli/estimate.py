@@ -38,6 +38,7 @@ def gemm(
     """Time C[m,n] = A[m,k] @ B[k,n] with operands in HBM."""
     spec = load_chip(chip)
     result = estimate_gemm(spec, m, n, k, dtype)
+    achieved = result.flops / result.time_s
     record = {
         "chip": chip,
         "m": m,
@@ -50,7 +51,7 @@ def gemm(
         "overhead_s": result.overhead_s,
         "flops": result.flops,
         "bytes": result.bytes,
-        "achieved_flops_per_s": result.flops / result.time_s,
+        "achieved_flops_per_s": achieved,
         "bound": result.bound,
     }
     if as_json:
@@ -60,8 +61,7 @@ def gemm(
         f"GEMM {m}x{n}x{k} {dtype} on {spec.display_name}",
         {
             "time": _us(result.time_s),
-            "achieved": f"{record['achieved_flops_per_s'] / 1e12:,.1f} TFLOP/s "
-            f"({record['achieved_flops_per_s'] / spec.peak_matrix_ops_per_s(dtype):.0%} of peak)",
+            "achieved": f"{achieved / 1e12:,.1f} TFLOP/s ({achieved / spec.peak_matrix_ops_per_s(dtype):.0%} of peak)",
             "compute / memory / overhead": " / ".join(
                 _us(t) for t in (result.compute_s, result.memory_s, result.overhead_s)
             ),

@@ -3,6 +3,7 @@
 from fabless.errors import FablessError
 from fabless.graph.ops import (
     Attention,
+    Elementwise,
     Embedding,
     Graph,
     MatMul,
@@ -90,7 +91,9 @@ def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int
             )
         )
 
-    def pointwise(name: str, inputs: tuple[str, ...], cols: int, fn: str, flops: float, rows: int = tokens) -> None:
+    def pointwise(
+        name: str, inputs: tuple[str, ...], cols: int, fn: Elementwise, flops: float, rows: int = tokens
+    ) -> None:
         ops.append(
             Pointwise(
                 name=name,

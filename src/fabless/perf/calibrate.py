@@ -71,7 +71,7 @@ def load_measurements(chip_name: str) -> list[Measurement]:
         for row in _read_csv(latency):
             if row["chip"] != chip_name:
                 continue
-            shape = tuple(
+            shape: tuple[tuple[str, str], ...] = tuple(
                 (key, row[key])
                 for key in ("model", "weights_dtype", "batch", "seq_or_context", "chips")
                 if row.get(key)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fabless.chip.spec import ChipSpec
 from fabless.graph.ops import Attention, Cost, Embedding, MatMul, MoeMatMul, Normalize, Op, Pointwise
@@ -38,7 +39,8 @@ class Target:
         return self.chip.peak_vector_ops_per_s * self.eff.vector
 
 
-CostRule = Callable[[Target, Op, Cost], tuple[float, float]]
+# A rule takes its own op type; the registry keys it by that type, so the op is Any here.
+CostRule = Callable[[Target, Any, Cost], tuple[float, float]]
 _RULES: dict[type, CostRule] = {}
 
 
