@@ -219,7 +219,7 @@ def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int
         mlp_out = "down_proj"
     else:
         linear("up_proj", mlp_in, f, h, bias=config.mlp_bias)
-        pointwise("gelu", ("up_proj",), f, config.activation, 8.0)
+        pointwise("gelu", ("up_proj",), f, "gelu_tanh" if config.activation == "gelu_tanh" else "gelu", 8.0)
         linear("down_proj", "gelu", h, f, bias=config.mlp_bias)
         mlp_out = "down_proj"
     pointwise("mlp_residual", ("attn_residual", mlp_out), h, "add", 1.0)

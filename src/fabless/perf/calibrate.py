@@ -64,14 +64,14 @@ def load_measurements(chip_name: str) -> list[Measurement]:
                 seconds = float(row["time_s"])
             else:
                 seconds = 2.0 * m * n * k / (float(row["measured_tflops"]) * 1e12)
-            shape = (("m", str(m)), ("n", str(n)), ("k", str(k)), ("dtype", row["dtype"]))
+            shape: tuple[tuple[str, str], ...] = (("m", str(m)), ("n", str(n)), ("k", str(k)), ("dtype", row["dtype"]))
             rows.append(Measurement(chip_name, "gemm", shape, seconds, row.get("source", "")))
     latency = DATA / "llm_latency.csv"
     if latency.is_file():
         for row in _read_csv(latency):
             if row["chip"] != chip_name:
                 continue
-            shape: tuple[tuple[str, str], ...] = tuple(
+            shape = tuple(
                 (key, row[key])
                 for key in ("model", "weights_dtype", "batch", "seq_or_context", "chips")
                 if row.get(key)
