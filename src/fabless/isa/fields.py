@@ -7,9 +7,10 @@ construction checks every value so that an instruction that exists always encode
 
 import dataclasses
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import numpy as np
 
@@ -104,10 +105,16 @@ OPCODES: dict[int, type[Instruction]] = {}
 MNEMONICS: dict[str, type[Instruction]] = {}
 
 
-def instruction(opcode: int, mnemonic: str, engine: str) -> Any:
+_I = TypeVar("_I", bound="Instruction")
+
+
+# Tells type checkers that decorated classes are keyword-only frozen dataclasses whose
+# fields are declared with `u`, `enum` and `f32`.
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, u, enum, f32))
+def instruction(opcode: int, mnemonic: str, engine: str) -> Callable[[type[_I]], type[_I]]:
     """Class decorator: make a frozen instruction dataclass and register its opcode."""
 
-    def wrap(cls: type) -> type[Instruction]:
+    def wrap(cls: type[_I]) -> type[_I]:
         made: Any = dataclass(frozen=True, kw_only=True, slots=True)(cls)
         shift = OPCODE_BITS
         layout = []
