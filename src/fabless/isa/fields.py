@@ -109,8 +109,8 @@ _I = TypeVar("_I", bound="Instruction")
 
 
 # Tells type checkers that decorated classes are keyword-only frozen dataclasses whose
-# fields are declared with `u`, `enum` and `f32`.
-@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, u, enum, f32))
+# fields are declared with `u` and `enum` (`f32` fields always have a default).
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(field, u, enum))
 def instruction(opcode: int, mnemonic: str, engine: str) -> Callable[[type[_I]], type[_I]]:
     """Class decorator: make a frozen instruction dataclass and register its opcode."""
 
