@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The test command: the whole suite on both cores.
+# The test command: lint and type-check, then the whole suite on both cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+python -m ruff check src tests bench scripts
+python -m mypy src/fabless
 # Two pytest workers share two cores: BLAS and torch thread pools on top of them only contend.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 python -m pytest -n 2 "$@"
