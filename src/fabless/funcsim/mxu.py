@@ -58,7 +58,8 @@ def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc
     else:
         padded = np.zeros((m, w.chunks * w.chunk), wide)
         padded[:, :k] = x
-    tiles = padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2)
+    # a contiguous [chunks, m, chunk] batch: numpy hands a strided one to a slow non-BLAS loop
+    tiles = np.ascontiguousarray(padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2))
     if integer:
         # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
         total = (tiles @ w.exact).astype(np.int32).sum(axis=0, dtype=np.int32)  # type: ignore[operator]
