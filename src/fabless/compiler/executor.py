@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from fabless.chip.spec import ChipSpec
-from fabless.compiler.blas import single_threaded_blas
 from fabless.compiler.codegen import compile_graph, context_bucket
 from fabless.compiler.layout import HbmLayout, plan_layout
 from fabless.compiler.numerics import Numerics
@@ -147,8 +146,7 @@ class ChipModel:
         self.simulator.write_hbm(self.layout["io.tokens"].offset, ids.astype(np.int32))
 
     def _run(self, program: Program) -> None:
-        with single_threaded_blas():
-            self.stats = self.stats + self.simulator.run(program)
+        self.stats = self.stats + self.simulator.run(program)
 
     def _require(self, family: str) -> None:
         if self.config.family != family:

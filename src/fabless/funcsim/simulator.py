@@ -16,6 +16,7 @@ import numpy as np
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.funcsim import dma, mxu, vpu
+from fabless.funcsim.blas import single_threaded_blas
 from fabless.funcsim.errors import DeadlockError, ProgramError
 from fabless.funcsim.memory import Memory
 from fabless.funcsim.provenance import Provenance
@@ -73,7 +74,7 @@ class FunctionalSimulator:
             if prepared is None:
                 prepared = self._prepare(program)
                 self._prepared[program] = prepared
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), single_threaded_blas():
                 _execute(prepared.streams, [0] * program.semaphores)
         finally:
             if collecting:
