@@ -62,7 +62,8 @@ def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc
     tiles = np.ascontiguousarray(padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2))
     if integer:
         # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
-        total = numerics.batched_matmul(tiles, w.exact).astype(np.int32).sum(axis=0, dtype=np.int32)  # type: ignore[operator]
+        products = numerics.batched_matmul(tiles, w.exact)  # type: ignore[arg-type]
+        total = products.astype(np.int32).sum(axis=0, dtype=np.int32)
         target = mxu.as_int32[rows, : w.n]
         if accumulate:
             target += total
