@@ -146,25 +146,24 @@ def _stationary(
                 for index, ((c0, width), mxu) in enumerate(zip(blocks, mxus, strict=True)):
                     base = (index // matrix.count) * acc_rows
                     for buf, row, grows, acc in gemms:
-                        for c, kc in _k_chunks(kt, grows, matrix.rows):
-                            lowering.emit(
-                                mxu,
-                                MxuGemm(
-                                    x_addr=buf.at(row, k0 + c),
-                                    x_stride=buf.stride,
-                                    w_addr=tile.at(c0, c),
-                                    w_stride=tile.stride,
-                                    m=grows,
-                                    k=kc,
-                                    n=width,
-                                    x_dtype=buf.dtype,
-                                    w_dtype=w_dtype,
-                                    acc_row=base + acc,
-                                    accumulate=int(k0 + c > 0),
-                                    transposed=1,
-                                ),
-                                reads=(_rows_span(buf, row, grows), tile.span(c0, width)),
-                            )
+                        lowering.emit(
+                            mxu,
+                            MxuGemm(
+                                x_addr=buf.at(row, k0),
+                                x_stride=buf.stride,
+                                w_addr=tile.at(c0, 0),
+                                w_stride=tile.stride,
+                                m=grows,
+                                k=kt,
+                                n=width,
+                                x_dtype=buf.dtype,
+                                w_dtype=w_dtype,
+                                acc_row=base + acc,
+                                accumulate=int(k0 > 0),
+                                transposed=1,
+                            ),
+                            reads=(_rows_span(buf, row, grows), tile.span(c0, width)),
+                        )
                     if k0 + kt == k:
                         for acc, srows, out_row, row_scale in stores:
                             _store(
@@ -184,21 +183,6 @@ def _stationary(
         assert scratch is not None
         low = Buffer(out.name, out.at(m), m, n, Dtype.FP32, out.stride)
         _vpu_binary(lowering, BinaryOp.ADD, out, out, low, m, n)
-
-
-_CHUNKED_ROWS = 16
-
-
-def _k_chunks(k: int, rows: int, mxu_rows: int) -> list[tuple[int, int]]:
-    """(offset, size) of the gemms that cover k: one, or one per MXU load for tall blocks.
-
-    Both are the same ldw/matmul sequence on the chip; for blocks of many rows the
-    functional simulator runs one-load gemms much faster than a long one (whole 2-D
-    BLAS calls instead of a strided batch), and the instruction count barely matters there.
-    """
-    if rows < _CHUNKED_ROWS:
-        return [(0, k)]
-    return [(c, min(mxu_rows, k - c)) for c in range(0, k, mxu_rows)]
 
 
 def _rows_span(buf: Buffer, row: int, rows: int) -> tuple[str, int, int]:
