@@ -11,7 +11,7 @@ from fabless.chip import DTYPE_BYTES, load_chip
 from fabless.model.zoo import load_model_config
 
 DATA = resources.files("fabless") / "data" / "calibration"
-GEMM_FILES = ("h100_gemm.csv", "h200_gemm.csv")
+GEMM_FILES = ("h100_gemm.csv", "h200_gemm.csv", "mi300x_gemm.csv", "mi325x_gemm.csv")
 GEMM_COLUMNS = ["m", "n", "k", "dtype", "measured_tflops", "source", "date"]
 LATENCY_COLUMNS = ["chip", "model", "weights_dtype", "phase", "batch", "seq_or_context", "chips",
                    "measured_s", "framework", "source", "date"]

@@ -7,7 +7,7 @@ import pytest
 
 from fabless.chip import load_chip
 from fabless.perf.calibrate import Measurement, calibration_groups, errors, fit, load_measurements, predict_s
-from fabless.perf.calibration import efficiency_for
+from fabless.perf.calibration import efficiency_for, family_efficiency
 
 
 @pytest.mark.parametrize("chip_name", ["h100", "h200"])
@@ -17,6 +17,27 @@ def test_committed_fit_has_at_most_ten_percent_median_error(chip_name, kind):
     rows = [m for m in load_measurements(chip_name) if (m.kind == "gemm") == (kind == "gemm")]
     assert len(rows) >= 4
     assert statistics.median(abs(e) for e in errors(chip, rows)) <= 0.10
+
+
+@pytest.mark.parametrize("chip_name", ["mi300x", "mi325x"])
+def test_cdna3_gemm_fit_has_at_most_ten_percent_median_error(chip_name):
+    chip = load_chip(chip_name)
+    rows = load_measurements(chip_name)
+    assert {dict(m.shape)["dtype"] for m in rows} == {"bf16", "fp8"}
+    assert statistics.median(abs(e) for e in errors(chip, rows)) <= 0.10
+
+
+def test_cdna3_chips_are_fitted_alone_since_their_power_caps_differ():
+    groups = calibration_groups()
+    assert ["mi300x"] in groups and ["mi325x"] in groups
+    assert efficiency_for(load_chip("mi300x")).matmul_fp8 < efficiency_for(load_chip("mi325x")).matmul_fp8
+
+
+def test_a_fit_without_memory_bound_rows_leaves_hbm_at_its_family_default():
+    chip = load_chip("mi300x")
+    fitted = fit([chip], load_measurements("mi300x"))
+    assert fitted.hbm == family_efficiency("gpu").hbm
+    assert fitted.kernel_overhead_s == family_efficiency("gpu").kernel_overhead_s
 
 
 def test_hopper_chips_share_one_fit():

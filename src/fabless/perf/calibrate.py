@@ -20,7 +20,7 @@ from scipy.optimize import least_squares
 from fabless.chip.spec import ChipSpec
 from fabless.model.precision import Precision
 from fabless.model.zoo import load_model_config
-from fabless.perf.calibration import Efficiency, efficiency_for
+from fabless.perf.calibration import Efficiency, family_efficiency
 from fabless.perf.estimate import estimate_gemm
 from fabless.perf.memory import chips_needed
 from fabless.perf.serving import phase_time_s
@@ -104,7 +104,9 @@ def fit(chips: list[ChipSpec], measurements: list[Measurement]) -> Efficiency:
     """Least-squares fit of the FITTED parameters on log(predicted / measured), one set for all `chips`
     (chips that share a compute die), starting from the first chip's family defaults."""
     by_name = {chip.name: chip for chip in chips}
-    start = efficiency_for(chips[0])
+    # Start from the family defaults, not the committed fit, so parameters no measurement
+    # informs keep their documented defaults instead of a previous fit's leftovers.
+    start = family_efficiency(chips[0].family)
     present = [p for p in FITTED if _informs(p, measurements)]
     x0 = np.array([getattr(start, p) for p in present])
     scale = np.array([_BOUNDS[p][1] for p in present])
@@ -130,7 +132,7 @@ def fitted_toml(chip_names: list[str], efficiency: Efficiency, measurements: lis
     sections = []
     for chip_name in chip_names:
         lines = [f"[chip.{chip_name}]"]
-        lines += [f"{name} = {values[name]:.6g}" for name in FITTED if name in values]
+        lines += [f"{name} = {values[name]:.6g}" for name in FITTED if _informs(name, measurements)]
         lines.append(f'source = "{source}"')
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections)
@@ -157,7 +159,14 @@ def _informs(parameter: str, measurements: list[Measurement]) -> bool:
         return "prefill" in kinds
     if parameter in ("step_overhead_s", "sustained_compute"):
         return bool(kinds - {"gemm"})
-    return True
+    # HBM bandwidth and per-kernel cost show only in memory-bound or short kernels: decode
+    # steps and GEMMs with a thin side; large square GEMMs leave them undetermined.
+    return "decode" in kinds or any(m.kind == "gemm" and _thin(m) for m in measurements)
+
+
+def _thin(measurement: Measurement) -> bool:
+    shape = dict(measurement.shape)
+    return min(int(shape["m"]), int(shape["n"])) <= 64
 
 
 def _read_csv(path: Path | resources.abc.Traversable) -> list[dict[str, str]]:

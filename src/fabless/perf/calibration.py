@@ -51,11 +51,17 @@ def _tables() -> tuple[dict, dict]:
 
 
 @cache
+def family_efficiency(family: str) -> Efficiency:
+    """The hand-written defaults of a chip family, before any fit."""
+    defaults, _ = _tables()
+    return Efficiency(**{k: v for k, v in defaults["family"][family].items() if k in _FIELDS})
+
+
+@cache
 def _efficiency(family: str, chip_name: str) -> Efficiency:
-    defaults, fitted = _tables()
-    base = {k: v for k, v in defaults["family"][family].items() if k in _FIELDS}
+    _, fitted = _tables()
     overrides = {k: v for k, v in fitted.get("chip", {}).get(chip_name, {}).items() if k in _FIELDS}
-    return replace(Efficiency(**base), **overrides)
+    return replace(family_efficiency(family), **overrides)
 
 
 def efficiency_for(chip: ChipSpec) -> Efficiency:

@@ -11,10 +11,12 @@ import math
 from fabless.chip.spec import ChipSpec
 from fabless.perf.calibration import Efficiency
 
-# CTA tiles (rows of A, columns of B) of Hopper/Blackwell/CDNA GEMM libraries; the chip's
-# own matrix tile is tried first. Smaller tiles run at a lower fraction of SM peak because
-# they reuse each loaded operand less.
-_TILES = ((128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85), (64, 64, 0.7))
+# CTA tiles (rows of A, columns of B) of Hopper/Blackwell/CDNA GEMM libraries. A library
+# uses no tile larger than the chip's macro tile (matrix rows x cols: what one SM's registers
+# hold), so Hopper stops at 128x256 while CDNA3's hipBLASLt also runs 256x256 and 256x192
+# (AMD's MAF blog, 2025, sizes MI300X GEMMs to whole 256x192 tiles). Smaller tiles run at a
+# lower fraction of SM peak because they reuse each loaded operand less.
+_TILES = ((256, 256, 1.0), (256, 192, 1.0), (128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85), (64, 64, 0.7))
 _MIN_K_PER_SPLIT = 512
 
 
@@ -23,7 +25,10 @@ class GpuFamily:
         sm_flops_per_s = chip.core.matrix.ops_per_cycle[_dtype(dtype)] * chip.core.matrix.count * chip.clock_hz
         sm_flops_per_s *= eff.matmul_for(dtype)
         best = math.inf
+        macro_tile = chip.core.matrix.rows * chip.core.matrix.cols
         for tile_m, tile_n, tile_eff in _TILES:
+            if tile_m * tile_n > macro_tile:
+                continue
             tiles = groups * math.ceil(m / tile_m) * math.ceil(n / tile_n)
             splits = max(1, min(chip.cores // tiles, k // _MIN_K_PER_SPLIT)) if tiles < chip.cores else 1
             waves = math.ceil(tiles * splits / chip.cores)
