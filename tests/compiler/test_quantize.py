@@ -64,4 +64,11 @@ def test_int8_weights_pair_with_int16_activations():
     with pytest.raises(FablessError, match="int8 weights go with int16 activations and only they"):
         Numerics(weights="int8", activations="bf16", kv_cache="bf16")
     assert Numerics.for_weights("int8") == Numerics("int8", "int16", "bf16")
-    assert Numerics.for_weights("fp8") == Numerics("fp8", "bf16", "bf16")
+    assert Numerics.for_weights("fp8") == Numerics("fp8", "bf16", "bf16", lm_head="bf16")
+
+
+def test_fp8_keeps_lm_head_in_bf16_and_int8_cannot():
+    numerics = Numerics.for_weights("fp8")
+    assert (numerics.weights_of("layers.0.qkv"), numerics.weights_of("lm_head")) == ("fp8", "bf16")
+    with pytest.raises(FablessError, match="lm_head dtype bf16 cannot differ from int8 weights"):
+        Numerics("int8", "int16", "bf16", lm_head="bf16")

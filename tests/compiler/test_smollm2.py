@@ -2,8 +2,8 @@
 
 fp32: 32 greedy tokens identical to torch's choices. bf16: the same 32 tokens. 8-bit
 weights: top-1 agreement with the fp32 greedy continuations (20 tokens, checked against
-torch) of a fixed set of plain prompts, teacher forced: at least 95% for int8 and 85% for
-fp8 (e4m3 keeps 3 mantissa bits; on this model fp8 measures 90%, below the 95% bar).
+torch) of a fixed set of plain prompts, teacher forced: at least 95% for int8 and fp8 (fp8
+keeps lm_head in bf16; with an e4m3 lm_head too it measured 90%).
 """
 
 import numpy as np
@@ -15,7 +15,7 @@ from fabless.model.checkpoint import load_checkpoint
 
 FAB1 = load_chip("fab1")
 PROMPTS = ["The capital of France is", "Water boils at a temperature of", "My favourite animal is the"]
-AGREEMENT = {"int8": 0.95, "fp8": 0.85}
+AGREEMENT = {"int8": 0.95, "fp8": 0.95}
 
 
 @pytest.fixture(scope="module")

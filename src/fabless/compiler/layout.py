@@ -156,12 +156,13 @@ def plan_layout(
     if alignment < 1 or alignment & (alignment - 1):
         raise FablessError(f"HBM alignment must be a power of two (got {alignment})")
     placer = _Placer(alignment)
-    h, w = config.hidden_size, numerics.weights
+    h = config.hidden_size
     layernorm = config.norm == "layernorm"
 
     def linear(lin: Linear) -> None:
-        placer.add(f"{lin.name}.weight", (lin.n, lin.k), w, "weight")
-        if numerics.quantized:
+        dtype = numerics.weights_of(lin.name)
+        placer.add(f"{lin.name}.weight", (lin.n, lin.k), dtype, "weight")
+        if dtype in ("int8", "fp8"):
             placer.add(f"{lin.name}.scale", (lin.n,), "fp32", "scale")
         if lin.bias:
             placer.add(f"{lin.name}.bias", (lin.n,), "fp32", "bias")

@@ -41,7 +41,7 @@ def plan_linear(lowering: Lowering, name: str, m: int, k: int, n: int, budget: i
         k,
         n,
         x_dtype="int8" if integer else numerics.activations,
-        w_dtype=numerics.weights,
+        w_dtype=numerics.weights_of(name),
         out_dtype="fp32",
         sram_budget_bytes=budget,
         resident=True,
@@ -68,7 +68,7 @@ def lower_linear(
     weight = layout[f"{name}.weight"]
     n, k = weight.shape
     numerics = layout.numerics
-    quantized = numerics.quantized
+    quantized = f"{name}.scale" in layout.regions
     has_bias = f"{name}.bias" in layout.regions
     vectors = scratch.vectors[vector_index % 2] if scratch is not None else None
     if quantized or has_bias:
@@ -110,7 +110,7 @@ def _stationary(
     weight = lowering.layout[f"{name}.weight"]
     n, k = weight.shape
     integer = lowering.layout.numerics.weights == "int8"
-    w_dtype = DTYPES[lowering.layout.numerics.weights]
+    w_dtype = DTYPES[weight.dtype]
     quantized = scales is not None
     vectors = scales
     slots = lowering.weight_slots

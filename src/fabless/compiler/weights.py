@@ -83,7 +83,7 @@ def _linear(layout: HbmLayout, source: _Source, lin: Linear) -> Iterator[tuple[R
     outs = _split_outputs(source.config, lin)
     parts = [source.get(f"{name}.weight", (n, lin.k)) for name, n in zip(lin.sources, outs, strict=True)]
     weight = np.concatenate(parts, axis=0)
-    quantized = quantize_weight(weight, layout.numerics.weights, channel_axis=0)
+    quantized = quantize_weight(weight, layout.numerics.weights_of(lin.name), channel_axis=0)
     yield layout[f"{lin.name}.weight"], quantized.values
     if quantized.scales is not None:
         yield layout[f"{lin.name}.scale"], quantized.scales
