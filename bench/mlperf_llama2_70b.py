@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fabless.chip import load_chip
-from fabless.multichip.mlperf import predict, published_results, workload
+from fabless.multichip.mlperf import SERVER_DURATION_S, predict, published_results, workload
 
 BAR = 0.20
 
@@ -22,7 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=int, default=None, help="mean prompt tokens (default: the data file's)")
     parser.add_argument("--requests", type=int, default=None, help="offline samples (default: the data set's)")
-    parser.add_argument("--duration", type=float, default=300.0, help="seconds of arrivals per server run")
+    parser.add_argument("--duration", type=float, default=SERVER_DURATION_S, help="seconds of arrivals per server run")
     parser.add_argument("--search", action="store_true", help="use the searched plan, not the submission's")
     args = parser.parse_args()
     load = workload(args.input)
