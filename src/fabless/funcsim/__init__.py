@@ -1,7 +1,7 @@
 """The golden functional simulator: what the chip computes, bit for bit (docs/isa.md)."""
 
 from fabless.funcsim.errors import DeadlockError, ProgramError
-from fabless.funcsim.numerics import ALIGN_BITS, MAX_K, align, cast, matmul_float, matmul_int8
+from fabless.funcsim.numerics import ALIGN_BITS, MAX_K, cast, matmul_float, matmul_int8, truncate
 from fabless.funcsim.simulator import DMA_QUEUES_PER_CORE, FunctionalSimulator
 from fabless.funcsim.stats import RunStats
 
@@ -13,7 +13,7 @@ __all__ = [
     "DMA_QUEUES_PER_CORE",
     "ALIGN_BITS",
     "MAX_K",
-    "align",
+    "truncate",
     "cast",
     "matmul_float",
     "matmul_int8",

@@ -57,14 +57,14 @@ class Memory:
 
     def sram_unchanged_since(self, clock: int, core: int, start: int, end: int) -> bool:
         """Whether no write touched SRAM bytes [start, end) of `core` after write clock `clock`."""
-        return bool(self.pages(core)[start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1].max() <= clock)
+        return unchanged_since(self.pages(core), start >> PAGE_BITS, (end - 1) >> PAGE_BITS, clock)
 
     def mark_hbm_written(self, start: int, end: int) -> None:
         self.clock += 1
         self._hbm_pages[start >> HBM_PAGE_BITS : ((end - 1) >> HBM_PAGE_BITS) + 1] = self.clock
 
     def hbm_unchanged_since(self, clock: int, start: int, end: int) -> bool:
-        return bool(self._hbm_pages[start >> HBM_PAGE_BITS : ((end - 1) >> HBM_PAGE_BITS) + 1].max() <= clock)
+        return unchanged_since(self._hbm_pages, start >> HBM_PAGE_BITS, (end - 1) >> HBM_PAGE_BITS, clock)
 
     def accumulator(self, core: int, mxu: int) -> np.ndarray:
         """The accumulator words as uint32 [acc_rows, cols]; view as float32 or int32."""
@@ -72,6 +72,14 @@ class Memory:
         if key not in self._acc:
             self._acc[key] = np.full((self.acc_rows, self.acc_cols), 0xFFFFFFFF, dtype=np.uint32)
         return self._acc[key]
+
+
+def unchanged_since(pages: np.ndarray, first: int, last: int, clock: int) -> bool:
+    """Whether pages [first, last] were last written at or before write clock `clock`."""
+    # one page, as most activation tiles are, skips the reduction's fixed cost
+    if first == last:
+        return bool(pages[first] <= clock)
+    return bool(pages[first : last + 1].max() <= clock)
 
 
 def tile(

@@ -1,8 +1,9 @@
 """MXU handlers: load weight tiles, stream activations through them, drain the accumulator.
 
-A weight tile is prepared once (cast, or aligned to fixed point) when loaded; `mxu.ldw` and
-`mxu.gemm` reuse the prepared form while its bytes are unwritten (see provenance.py), so
-reloading weights resident in SRAM, or streamed again from HBM, costs no preparation.
+A weight tile is prepared once (cast, or truncated to the aligned fixed point) when loaded;
+`mxu.ldw` and `mxu.gemm` reuse the prepared form while its bytes are unwritten (see
+provenance.py), so reloading weights resident in SRAM, or streamed again from HBM, costs no
+preparation. A float activation tile is likewise prepared once for every gemm that reads it.
 """
 
 from collections.abc import Callable
@@ -11,66 +12,87 @@ import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
+from fabless.funcsim.memory import PAGE_BITS, unchanged_since
 from fabless.funcsim.unit import LoadedWeights, MxuState, Prepare, Step, Unit
 from fabless.isa.dtypes import Dtype
 from fabless.isa.instructions import MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore
 
 _FP32 = np.dtype(np.float32)
+Fixed = tuple[np.ndarray, np.ndarray | None]
+
+
+def _tiles(values: np.ndarray, chunk: int, chunks: int) -> np.ndarray:
+    """[rows, k] as zero-padded float64 [rows, chunks, chunk]."""
+    rows, k = values.shape
+    padded = np.zeros((rows, chunks * chunk), np.float64)
+    padded[:, :k] = values
+    return padded.reshape(rows, chunks, chunk)
+
+
+def _fixed_tiles(rows: np.ndarray, chunk: int, chunks: int) -> Fixed:
+    """[rows, k] truncated per tile of `chunk` along k, as [chunks, rows, chunk]."""
+    values, bad = numerics.truncate(_tiles(rows, chunk, chunks), axis=2, scratch=True)
+    return np.ascontiguousarray(values.transpose(1, 0, 2)), None if bad is None else np.ascontiguousarray(bad.T)
 
 
 def load_weights(w: np.ndarray, dtype: Dtype, chunk: int) -> LoadedWeights:
     """W[k, n] cut into ceil(k / chunk) tiles of `chunk` rows (the last zero-padded), prepared."""
     k, n = w.shape
     chunks = -(-k // chunk)
-    padded = np.zeros((chunks * chunk, n), np.float32 if dtype is Dtype.INT8 else np.float64)
-    padded[:k] = w
-    tiles = padded.reshape(chunks, chunk, n)
     if dtype is Dtype.INT8:
-        return LoadedWeights(dtype, k, n, chunk, chunks, tiles, None)
-    return LoadedWeights(dtype, k, n, chunk, chunks, None, numerics.align(tiles, axis=1))
+        return LoadedWeights(dtype, k, n, chunk, chunks, w.astype(np.float32), None)
+    return LoadedWeights(dtype, k, n, chunk, chunks, None, _fixed_tiles(w.T, chunk, chunks))
 
 
 def last_tile(w: LoadedWeights) -> LoadedWeights:
     """The weights an MXU holds after a gemm: its final tile."""
-    k = w.k - (w.chunks - 1) * w.chunk
-    exact = None if w.exact is None else w.exact[-1:]
-    aligned = None if w.aligned is None else tuple(part[-1:] for part in w.aligned)
-    return LoadedWeights(w.dtype, k, w.n, w.chunk, 1, exact, aligned)  # type: ignore[arg-type]
+    start = (w.chunks - 1) * w.chunk
+    integer = None if w.integer is None else w.integer[start:]
+    fixed = None if w.fixed is None else (w.fixed[0][-1:], None if w.fixed[1] is None else w.fixed[1][-1:])
+    return LoadedWeights(w.dtype, w.k - start, w.n, w.chunk, 1, integer, fixed)
 
 
-def _aligned(w: LoadedWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if w.aligned is None:
-        w.aligned = numerics.align(w.exact, axis=1)  # type: ignore[arg-type]
-    return w.aligned
+def _fixed(w: LoadedWeights) -> Fixed:
+    if w.fixed is None:
+        assert w.integer is not None
+        w.fixed = _fixed_tiles(w.integer.T, w.chunk, w.chunks)
+    return w.fixed
 
 
-def multiply(mxu: MxuState, w: LoadedWeights, x: np.ndarray, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
+class Activations:
+    """X [m, k] in SRAM as the MXU reads it: the raw tile, or its truncated float tiles,
+    prepared once for every instruction that reads them while their bytes are unwritten."""
+
+    def __init__(self, unit: Unit, addr: int, stride: int, m: int, k: int, dtype: Dtype) -> None:
+        self.raw = unit.sram_tile(addr, m, k, stride, dtype.numpy)
+        end = addr + (m - 1) * stride + k * dtype.itemsize
+        self.memory, self.provenance = unit.memory, unit.provenance
+        self.pages, self.first, self.last = unit.memory.pages(unit.core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
+        self.key = ("x", unit.core, addr, stride, m, k, dtype)
+
+    def fixed(self, chunk: int, chunks: int) -> Fixed:
+        key = (*self.key, chunk)
+        found = self.provenance.prepared(key)
+        if found is not None and unchanged_since(self.pages, self.first, self.last, found[1]):
+            return found[0]  # type: ignore[return-value]
+        fixed = _fixed_tiles(self.raw, chunk, chunks)
+        self.provenance.keep(key, fixed, fixed[0].nbytes, self.memory.clock)
+        return fixed
+
+
+def multiply(mxu: MxuState, w: LoadedWeights, x: Activations, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
     """acc[acc_row:, :n] (+)= X @ W tile by tile in order, with the numerics of docs/isa.md:
     int8 x int8 in int32, any other mix (int8 values taken exactly) in the float mode."""
-    m, k = x.shape
-    if k != w.k:
-        raise ProgramError(f"x has k={k} but the loaded weights have k={w.k}")
-    rows = slice(acc_row, acc_row + m)
-    integer = w.dtype is Dtype.INT8 and x_dtype is Dtype.INT8
-    wide = np.float32 if integer else np.float64
-    if k == w.chunks * w.chunk:
-        padded = x.astype(wide)
-    else:
-        padded = np.zeros((m, w.chunks * w.chunk), wide)
-        padded[:, :k] = x
-    # a contiguous [chunks, m, chunk] batch: numpy hands a strided one to a slow non-BLAS loop
-    tiles = np.ascontiguousarray(padded.reshape(m, w.chunks, w.chunk).transpose(1, 0, 2))
-    if integer:
-        # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
-        products = numerics.batched_matmul(tiles, w.exact)  # type: ignore[arg-type]
-        total = products.astype(np.int32).sum(axis=0, dtype=np.int32)
+    rows = slice(acc_row, acc_row + x.raw.shape[0])
+    if w.integer is not None and x_dtype is Dtype.INT8:
         target = mxu.as_int32[rows, : w.n]
+        # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
         if accumulate:
-            target += total
+            target += numerics.matmul_int8(x.raw, w.integer)
         else:
-            target[...] = total
+            target[...] = numerics.matmul_int8(x.raw, w.integer)
         return
-    partials = numerics.matmul_float(numerics.align(tiles, axis=2, scratch=True), _aligned(w))
+    partials = numerics.matmul_float(x.fixed(w.chunk, w.chunks), _fixed(w))
     target = mxu.as_fp32[rows, : w.n]
     target[...] = numerics.add_in_order(target if accumulate else None, partials)
 
@@ -99,37 +121,41 @@ def _weights(
     view = stored.T if transposed else stored
     end = addr + (rows - 1) * stride + cols * dtype.itemsize
     mxu, memory, provenance, core = unit.mxu, unit.memory, unit.provenance, unit.core
-    prepared: tuple[LoadedWeights, LoadedWeights] | None = None
-    prepared_at = -1
+    pages, first, last = memory.pages(core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
+    held: tuple[LoadedWeights, LoadedWeights] | None = None
+    held_at = -1
     shape = (rows, cols, dtype, transposed, chunk)
-    sram_key = ("sram", core, addr, stride, *shape)
+    sram_key: tuple = ("sram", core, addr, stride, *shape)
 
     def prepare() -> tuple[LoadedWeights, LoadedWeights]:
-        found = provenance.prepared(sram_key, lambda clock: memory.sram_unchanged_since(clock, core, addr, end))
-        source = None if found else provenance.source(core, addr, rows, cols * dtype.itemsize, stride)
-        if source:
-            hbm_key = ("hbm", source.hbm_addr, source.hbm_stride, *shape)
-            found = provenance.prepared(
-                hbm_key, lambda clock: memory.hbm_unchanged_since(clock, source.hbm_addr, source.hbm_end)
-            )
-        if found is None:
-            weights = load_weights(view, dtype, chunk)
-            found = (weights, last_tile(weights))
-            parts = weights.aligned if weights.aligned is not None else (weights.exact,)
-            size = sum(part.nbytes for part in parts if part is not None)
-            provenance.keep(sram_key, found, size, memory.clock)
-            if source:
-                # the SRAM copy holds HBM as it was when copied, not as it is now
-                provenance.keep(hbm_key, found, size, source.clock)
-        return found  # type: ignore[return-value]
+        # a copy from HBM is found by its source, which the next token's copy shares
+        source = provenance.source(core, addr, rows, cols * dtype.itemsize, stride)
+        if source is None:
+            key, valid = sram_key, lambda clock: unchanged_since(pages, first, last, clock)
+        else:
+            key = ("hbm", source.hbm_addr, source.hbm_stride, *shape)
+
+            def valid(clock: int) -> bool:
+                return memory.hbm_unchanged_since(clock, source.hbm_addr, source.hbm_end)
+
+        found = provenance.prepared(key)
+        if found is not None and valid(found[1]):
+            return found[0]  # type: ignore[return-value]
+        weights = load_weights(view, dtype, chunk)
+        loaded = (weights, last_tile(weights))
+        parts = (weights.integer,) if weights.fixed is None else weights.fixed
+        size = sum(part.nbytes for part in parts if part is not None)
+        # an SRAM copy holds HBM as it was when copied, not as it is now
+        provenance.keep(key, loaded, size, memory.clock if source is None else source.clock)
+        return loaded
 
     def run() -> tuple[LoadedWeights, LoadedWeights]:
         """Load W; returns (all of W, its last tile) for gemm, which leaves the last loaded."""
-        nonlocal prepared, prepared_at
-        if prepared is None or not memory.sram_unchanged_since(prepared_at, core, addr, end):
-            prepared, prepared_at = prepare(), memory.clock
-        mxu.weights = prepared[0]  # type: ignore[union-attr]
-        return prepared
+        nonlocal held, held_at
+        if held is None or not unchanged_since(pages, first, last, held_at):
+            held, held_at = prepare(), memory.clock
+        mxu.weights = held[0]  # type: ignore[union-attr]
+        return held
 
     return run
 
@@ -142,13 +168,16 @@ def _ldw(unit: Unit, instr: MxuLoadWeights) -> Step:
 def _matmul(unit: Unit, instr: MxuMatmul) -> Step:
     _check_tile(unit, instr.k, 1)
     _check_acc(unit, instr.acc_row, instr.m)
-    x = unit.sram_tile(instr.x_addr, instr.m, instr.k, instr.x_stride, instr.x_dtype.numpy)
+    x = Activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
     mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
+    assert mxu is not None
 
     def run() -> None:
-        if mxu.weights is None:  # type: ignore[union-attr]
+        if mxu.weights is None:
             raise ProgramError("no weights are loaded: run mxu.ldw first")
-        multiply(mxu, mxu.weights, x, dtype, acc_row, accumulate)  # type: ignore[arg-type, union-attr]
+        if mxu.weights.k != instr.k:
+            raise ProgramError(f"x has k={instr.k} but the loaded weights have k={mxu.weights.k}")
+        multiply(mxu, mxu.weights, x, dtype, acc_row, accumulate)
 
     return run
 
@@ -160,13 +189,14 @@ def _gemm(unit: Unit, instr: MxuGemm) -> Step:
     load = _weights(
         unit, instr.w_addr, instr.w_stride, instr.k, instr.n, instr.w_dtype, instr.transposed, min(rows, instr.k)
     )
-    x = unit.sram_tile(instr.x_addr, instr.m, instr.k, instr.x_stride, instr.x_dtype.numpy)
+    x = Activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
     mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
+    assert mxu is not None
 
     def run() -> None:
         weights, last = load()
-        multiply(mxu, weights, x, dtype, acc_row, accumulate)  # type: ignore[arg-type]
-        mxu.weights = last  # type: ignore[union-attr]
+        multiply(mxu, weights, x, dtype, acc_row, accumulate)
+        mxu.weights = last
 
     return run
 

@@ -44,11 +44,12 @@ def cast(values: np.ndarray, dtype: Dtype) -> np.ndarray:
     return np.clip(np.nan_to_num(rounded, nan=0.0), low, high).astype(dtype.numpy)
 
 
-def align(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Aligned fixed-point form of an MXU operand along the contraction `axis`.
+def truncate(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """An MXU float operand as step 2 of docs/isa.md leaves it, in its own scale.
 
-    Returns (integers as float64, the shared exponent per row/column with keepdims, and a
-    mask of the rows/columns holding NaN or inf, without the contraction axis). With
+    Returns float64 `xf * 2^(ex - 22)`: each element truncated toward zero to the 22 bits
+    below its row's (column's) largest exponent along the contraction `axis`; and the mask
+    of rows (columns) holding NaN or inf, without `axis`, or None if there are none. With
     `scratch`, float64 `values` are overwritten instead of copied.
     """
     wide = values if scratch and values.dtype == np.float64 else values.astype(np.float64)
@@ -61,43 +62,46 @@ def align(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.ndar
     # frexp is monotonic in |v|, so the largest magnitude carries the largest exponent
     exponent = np.frexp(top)[1]
     np.ldexp(wide, ALIGN_BITS - exponent, out=wide)
-    return np.trunc(wide, out=wide), exponent, np.squeeze(bad, axis)
+    np.trunc(wide, out=wide)
+    np.ldexp(wide, exponent - ALIGN_BITS, out=wide)
+    return wide, np.squeeze(bad, axis) if bad.any() else None
 
 
-_FEW_ROWS = 4
+def matmul_float(x: tuple[np.ndarray, np.ndarray | None], w_rows: tuple[np.ndarray, np.ndarray | None]) -> np.ndarray:
+    """fp32 partial sums X @ W of `truncate`d operands: X [..., m, k], W given by its
+    columns as rows [..., n, k]; leading axes batch independent tiles.
 
-
-def batched_matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """[chunks, m, k] @ [chunks, k, n] of exact integers, so any split gives the same bits.
-
-    OpenBLAS runs a batch of 2- or 3-row products 1.5-4x slower than one matrix-vector
-    product per row, and decode streams such rows (int8 high and low slices, GQA heads).
+    Every term of one output carries the same scale 2^(ex + ew - 44) and their integer sum
+    stays below 2^53 (k <= MAX_K), so float64 BLAS sums them exactly in any order, and the
+    cast to fp32 is the one rounding (step 4).
     """
-    m = x.shape[-2]
-    if m == 1 or m >= _FEW_ROWS:
-        return x @ w
-    return np.concatenate([x[..., i : i + 1, :] @ w for i in range(m)], axis=-2)
-
-
-def matmul_float(
-    x: tuple[np.ndarray, np.ndarray, np.ndarray], w: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> np.ndarray:
-    """fp32 partial sums of aligned operands `align(X, -1)` @ `align(W, -2)`, rounded once.
-
-    Leading axes batch independent tiles ([chunks, m, k] @ [chunks, k, n]).
-    """
-    x_fixed, x_exp, x_bad = x
-    w_fixed, w_exp, w_bad = w
-    exact = batched_matmul(x_fixed, w_fixed)
-    partial = np.ldexp(exact, x_exp + w_exp - 2 * ALIGN_BITS).astype(np.float32)
-    if x_bad.any() or w_bad.any():
-        partial[x_bad[..., :, None] | w_bad[..., None, :]] = np.nan
+    x_values, x_bad = x
+    w_values, w_bad = w_rows
+    # numpy's dot loop over contiguous k runs these few-row batches ~2x faster than BLAS gemm
+    exact = np.vecdot(x_values[..., :, None, :], w_values[..., None, :, :])
+    partial = exact.astype(np.float32)
+    if x_bad is not None or w_bad is not None:
+        rows = np.zeros(x_values.shape[:-1], bool) if x_bad is None else x_bad
+        columns = np.zeros(w_values.shape[:-1], bool) if w_bad is None else w_bad
+        partial[rows[..., :, None] | columns[..., None, :]] = np.nan
     return partial
 
 
+EXACT_FP32_ROWS = 1024
+"""int8 x int8 products (each at most 2^14) summed over this many rows stay integers of at
+most 2^24, which fp32 holds exactly."""
+
+
 def matmul_int8(x: np.ndarray, w_fp32: np.ndarray) -> np.ndarray:
-    """int8 X @ W as int32: fp32 BLAS is exact here, every partial sum is below 2**24."""
-    return (x.astype(np.float32) @ w_fp32).astype(np.int32)
+    """int8 X [m, k] @ W [k, n] as int32, W given as exact fp32: fp32 BLAS over groups of
+    EXACT_FP32_ROWS rows is exact, and integer sums in any grouping give the same bits."""
+    rows = x.astype(np.float32)
+    k = rows.shape[-1]
+    total = (rows[:, :EXACT_FP32_ROWS] @ w_fp32[:EXACT_FP32_ROWS]).astype(np.int32)
+    for start in range(EXACT_FP32_ROWS, k, EXACT_FP32_ROWS):
+        end = start + EXACT_FP32_ROWS
+        total += (rows[:, start:end] @ w_fp32[start:end]).astype(np.int32)
+    return total
 
 
 def add_in_order(start: np.ndarray | None, partials: np.ndarray) -> np.ndarray:

@@ -8,10 +8,11 @@ token, or builds a new program every token, prepares each tile once.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from fabless.funcsim.memory import Memory
+import numpy as np
+
+from fabless.funcsim.memory import PAGE_BITS, Memory
 
 CACHE_BYTES = 2 << 30
 """Prepared weights kept for reuse; the oldest go first beyond this."""
@@ -46,50 +47,56 @@ class Source:
 
 
 class Provenance:
-    """Copy records per core, and prepared weights keyed by their SRAM or HBM location."""
+    """The latest copy into each SRAM page, and prepared weights keyed by SRAM or HBM location."""
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
-        self._copies: dict[int, list[Copy]] = {}
+        self._owners: dict[int, np.ndarray] = {}
+        """Per core, the latest dma.load touching each SRAM page (None if none)."""
         self._prepared: OrderedDict[tuple, tuple[object, int, int]] = OrderedDict()
         self._bytes = 0
 
     def record(self, copy: Copy) -> None:
-        """Note a finished dma.load; copies it overwrote are forgotten."""
-        kept = [
-            c for c in self._copies.get(copy.core, []) if c.sram_end <= copy.sram_addr or c.sram_addr >= copy.sram_end
-        ]
-        kept.append(copy)
-        self._copies[copy.core] = kept
+        """Note a finished dma.load as the latest copy into the pages it touched."""
+        owners = self._owners.get(copy.core)
+        if owners is None:
+            owners = np.full(self.memory.pages(copy.core).size, None, dtype=object)
+            self._owners[copy.core] = owners
+        owners[copy.sram_addr >> PAGE_BITS : ((copy.sram_end - 1) >> PAGE_BITS) + 1] = copy
 
     def source(self, core: int, addr: int, rows: int, row_bytes: int, stride: int) -> Source | None:
-        """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any."""
-        end = addr + (rows - 1) * stride + row_bytes
-        for copy in self._copies.get(core, ()):
-            if not copy.sram_addr <= addr or end > copy.sram_end:
-                continue
-            if not self.memory.sram_unchanged_since(copy.clock, core, addr, end):
-                return None
-            offset = addr - copy.sram_addr
-            if copy.rows == 1 or copy.sram_stride == copy.row_bytes == copy.hbm_stride:
-                # a contiguous copy maps every SRAM layout inside it one to one
-                return Source(copy.hbm_addr + offset, stride, copy.hbm_addr + offset + end - addr, copy.clock)
-            row, column = divmod(offset, copy.sram_stride)
-            step, rest = divmod(stride, copy.sram_stride)
-            if rest or column + row_bytes > copy.row_bytes:
-                return None
-            hbm = copy.hbm_addr + row * copy.hbm_stride + column
-            hbm_end = hbm + (rows - 1) * step * copy.hbm_stride + row_bytes
-            return Source(hbm, step * copy.hbm_stride, hbm_end, copy.clock)
-        return None
+        """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any.
 
-    def prepared(self, key: tuple, still_valid: Callable[[int], bool]) -> object | None:
-        """What was kept under `key`, if `still_valid(clock it was kept at)`."""
+        Only the latest copy into the tile's first page can be it: any later write there,
+        copy or not, leaves that page newer than every earlier copy.
+        """
+        owners = self._owners.get(core)
+        copy = None if owners is None else owners[addr >> PAGE_BITS]
+        end = addr + (rows - 1) * stride + row_bytes
+        if copy is None or not copy.sram_addr <= addr or end > copy.sram_end:
+            return None
+        if not self.memory.sram_unchanged_since(copy.clock, core, addr, end):
+            return None
+        offset = addr - copy.sram_addr
+        if copy.rows == 1 or copy.sram_stride == copy.row_bytes == copy.hbm_stride:
+            # a contiguous copy maps every SRAM layout inside it one to one
+            return Source(copy.hbm_addr + offset, stride, copy.hbm_addr + offset + end - addr, copy.clock)
+        row, column = divmod(offset, copy.sram_stride)
+        step, rest = divmod(stride, copy.sram_stride)
+        if rest or column + row_bytes > copy.row_bytes:
+            return None
+        hbm = copy.hbm_addr + row * copy.hbm_stride + column
+        hbm_end = hbm + (rows - 1) * step * copy.hbm_stride + row_bytes
+        return Source(hbm, step * copy.hbm_stride, hbm_end, copy.clock)
+
+    def prepared(self, key: tuple) -> tuple[object, int] | None:
+        """What was kept under `key` and the write clock of the memory it was prepared from;
+        the caller checks that memory is unchanged since."""
         entry = self._prepared.get(key)
-        if entry is None or not still_valid(entry[1]):
+        if entry is None:
             return None
         self._prepared.move_to_end(key)
-        return entry[0]
+        return entry[0], entry[1]
 
     def keep(self, key: tuple, value: object, size_bytes: int, clock: int) -> None:
         """Keep `value`, prepared from memory as it was at write clock `clock`."""

@@ -18,18 +18,19 @@ returns is ignored)."""
 
 @dataclass
 class LoadedWeights:
-    """Weights W[k, n] as `chunks` zero-padded tiles of `chunk` rows, in the forms the
-    matmuls consume."""
+    """Weights W[k, n] for the MXU, cut into `chunks` tiles of `chunk` rows, in the forms
+    the matmuls consume."""
 
     dtype: Dtype
     k: int
     n: int
     chunk: int
     chunks: int
-    exact: np.ndarray | None
-    """int8 weights as fp32 tiles [chunks, chunk, n] (exact) for int8 x int8, else None."""
-    aligned: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-    """`numerics.align` of the tiles for the float modes; made on first use for int8."""
+    integer: np.ndarray | None
+    """int8 weights as fp32 [k, n] (exact) for int8 x int8, else None."""
+    fixed: tuple[np.ndarray, np.ndarray | None] | None
+    """`numerics.truncate` of the zero-padded tiles for the float modes, as ([chunks, n,
+    chunk] float64 values, [chunks, n] NaN/inf columns); made on first use for int8."""
 
 
 @dataclass
