@@ -16,11 +16,17 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
     src = tile(unit.memory.hbm, "HBM", instr.hbm_addr, instr.rows, instr.row_bytes, instr.hbm_stride, _BYTES)
     dst = unit.sram_tile(instr.sram_addr, instr.rows, instr.row_bytes, instr.sram_stride, _BYTES, True)
     ((start, end),) = unit.writes
-    unit.writes.clear()  # the load marks its own pages, then records what they now copy
-    memory, provenance, core = unit.memory, unit.provenance, unit.core
+    unit.writes.clear()  # the load settles and marks its own bytes, then records what they now copy
+    memory, provenance, core, deferred = unit.memory, unit.provenance, unit.core, unit.memory.deferred
+    contiguous = instr.rows == 1 or instr.sram_stride == instr.row_bytes == instr.hbm_stride
 
     def run() -> None:
-        np.copyto(dst, src)
+        if contiguous:
+            deferred.defer(core, start, end, instr.hbm_addr)
+        else:
+            # the bytes between strided rows keep what they held, deferred copies included
+            deferred.settle(core, ((start, end),))
+            np.copyto(dst, src)
         memory.mark_written(core, start, end)
         provenance.record(
             Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
@@ -37,6 +43,7 @@ def _store(unit: Unit, instr: DmaStore) -> Step:
     end = start + (instr.rows - 1) * instr.hbm_stride + instr.row_bytes
 
     def run() -> None:
+        memory.deferred.before_hbm_write(start, end)
         np.copyto(dst, src)
         memory.mark_hbm_written(start, end)
 
@@ -87,8 +94,10 @@ def _scatter(unit: Unit, instr: DmaScatter) -> Step:
 
     def run() -> None:
         rows = _checked(index, table.shape[0])
+        start, end = base + int(rows.min()) * stride, base + int(rows.max()) * stride + row_bytes
+        memory.deferred.before_hbm_write(start, end)
         table[rows] = src
-        memory.mark_hbm_written(base + int(rows.min()) * stride, base + int(rows.max()) * stride + row_bytes)
+        memory.mark_hbm_written(start, end)
 
     return run
 

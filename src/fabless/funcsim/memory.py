@@ -10,6 +10,7 @@ import mmap
 import numpy as np
 
 from fabless.chip.spec import ChipSpec
+from fabless.funcsim.deferred import DeferredCopies
 from fabless.funcsim.errors import ProgramError
 
 _MAP_NORESERVE = 0x4000  # Linux: do not reserve swap for the untouched part of HBM
@@ -39,6 +40,8 @@ class Memory:
         self._hbm_pages = np.zeros((self.hbm_bytes >> HBM_PAGE_BITS) + 1, dtype=np.int64)
         self.clock = 0
         """Counts writes; a page (SRAM or HBM) remembers the count of its latest write."""
+        self.deferred = DeferredCopies(self.hbm, self.sram)
+        """dma.load copies not yet done; none are left between runs."""
 
     def sram(self, core: int) -> np.ndarray:
         if core not in self._sram:

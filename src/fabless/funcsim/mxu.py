@@ -117,7 +117,8 @@ def _weights(
     if unit.chip.core.matrix.rows > numerics.MAX_K:
         raise ProgramError(f"MXUs of more than {numerics.MAX_K} rows exceed the ISA's exact accumulation")
     rows, cols = (n, k) if transposed else (k, n)
-    stored = unit.sram_tile(addr, rows, cols, stride, dtype.numpy)
+    # the bytes are read only to prepare them, so deferred copies are settled only then
+    stored = unit.sram_tile(addr, rows, cols, stride, dtype.numpy, settled=False)
     view = stored.T if transposed else stored
     end = addr + (rows - 1) * stride + cols * dtype.itemsize
     mxu, memory, provenance, core = unit.mxu, unit.memory, unit.provenance, unit.core
@@ -141,6 +142,7 @@ def _weights(
         found = provenance.prepared(key)
         if found is not None and valid(found[1]):
             return found[0]  # type: ignore[return-value]
+        memory.deferred.settle(core, ((addr, end),))
         weights = load_weights(view, dtype, chunk)
         loaded = (weights, last_tile(weights))
         parts = (weights.integer,) if weights.fixed is None else weights.fixed

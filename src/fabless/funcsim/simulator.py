@@ -75,7 +75,10 @@ class FunctionalSimulator:
                 prepared = self._prepare(program)
                 self._prepared[program] = prepared
             with np.errstate(all="ignore"), single_threaded_blas():
-                _execute(prepared.streams, [0] * program.semaphores)
+                try:
+                    _execute(prepared.streams, [0] * program.semaphores)
+                finally:
+                    self.memory.deferred.flush()
         finally:
             if collecting:
                 gc.enable()
@@ -144,20 +147,33 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
     if isinstance(instr, Halt):
         return _CALL, _nothing, 0
     unit.writes.clear()
+    unit.reads.clear()
     try:
         run = _PREPARE[type(instr)](unit, instr)
     except ProgramError as error:
         raise ProgramError(f"{name}[{index}] {format_instruction(instr)}: {error}") from None
-    if not unit.writes:
+    touched = (*unit.reads, *unit.writes)
+    if not touched:
         return _CALL, run, 0
-    ((start, end),) = unit.writes
     memory, core = unit.memory, unit.core
+    pending, settle = memory.deferred.pending(core), memory.deferred.settle
+    if not unit.writes:
 
-    def run_and_mark() -> None:
+        def run_settled() -> None:
+            if pending:
+                settle(core, touched)
+            run()
+
+        return _CALL, run_settled, 0
+    ((start, end),) = unit.writes
+
+    def run_settled_and_mark() -> None:
+        if pending:
+            settle(core, touched)
         run()
         memory.mark_written(core, start, end)
 
-    return _CALL, run_and_mark, 0
+    return _CALL, run_settled_and_mark, 0
 
 
 def _nothing() -> None:

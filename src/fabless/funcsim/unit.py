@@ -54,17 +54,25 @@ class Unit:
     mxu: MxuState | None = None
     writes: list[tuple[int, int]] = field(default_factory=list)
     """SRAM byte ranges the instruction being prepared writes."""
+    reads: list[tuple[int, int]] = field(default_factory=list)
+    """SRAM byte ranges it reads, but for those it settles deferred copies in itself."""
 
     @property
     def sram_name(self) -> str:
         return f"core {self.core} SRAM"
 
     def sram_tile(
-        self, addr: int, rows: int, cols: int, stride: int, dtype: np.dtype, writable: bool = False
+        self, addr: int, rows: int, cols: int, stride: int, dtype: np.dtype, writable: bool = False,
+        settled: bool = True
     ) -> np.ndarray:
+        """A checked view; unless not `settled`, deferred copies into it are done before the
+        instruction runs."""
         view = tile(self.memory.sram(self.core), self.sram_name, addr, rows, cols, stride, dtype, writable)
+        span = (addr, addr + (rows - 1) * stride + cols * dtype.itemsize)
         if writable:
-            self.writes.append((addr, addr + (rows - 1) * stride + cols * dtype.itemsize))
+            self.writes.append(span)
+        elif settled:
+            self.reads.append(span)
         return view
 
     def sram_vector(self, addr: int, count: int, stride: int, dtype: np.dtype, writable: bool = False) -> np.ndarray:
