@@ -7,7 +7,7 @@ import torch
 from fabless.chip import ChipSpec, load_chip
 from fabless.compiler.context import DTYPES, Lowering
 from fabless.compiler.layout import HbmLayout, Region
-from fabless.compiler.matmul import MatmulScratch, lower_linear, plan_linear
+from fabless.compiler.matmul import MatmulScratch, lower_linear
 from fabless.compiler.numerics import Numerics
 from fabless.compiler.quantize import quantize_weight
 from fabless.compiler.sram import SramPlan
@@ -61,9 +61,8 @@ def run_linear(
         vectors=vectors,
     )
     # A budget well below the whole matrix, so that tiles split on both chips.
-    budget = min(sram.free_bytes, max(2 * k * chip.core.matrix.cols * 4, 1 << 14))
-    slot = plan_linear(lowering, "t", m, k, n, budget).w_buffer_bytes // 2
-    lowering.weight_slots = (sram.alloc("w0", slot, 1, Dtype.INT8), sram.alloc("w1", slot, 1, Dtype.INT8))
+    budget = min(sram.free_bytes // 2, max(2 * k * chip.core.matrix.cols * 4, 1 << 14))
+    lowering.weight_ring = sram.alloc("weights", 2 * budget, 1, Dtype.INT8)
     lower_linear(lowering, "t", x_buf, m, out, scratch)
     program = lowering.emitter.build()
     sim = FunctionalSimulator(chip, hbm_bytes=1 << 26)

@@ -23,12 +23,22 @@ def _chip_with_sram(mib: float) -> ChipSpec:
 def test_decode_compiles_without_weights_and_covers_every_weight_once():
     layout = plan_layout(SMOL, Numerics.for_weights("int8"), max_context=256)
     program = compile_graph(FAB1, decode_graph(SMOL, Precision(), 1, 40), layout)
-    loaded = sum(i.rows * i.row_bytes for i in program.streams["dma0"] if hasattr(i, "row_bytes"))
+    weight_queues = [name for name in program.streams if name.endswith("dma0")]
+    loaded = sum(i.rows * i.row_bytes for q in weight_queues for i in program.streams[q] if hasattr(i, "row_bytes"))
     weights = sum(r.nbytes for r in layout.regions.values() if r.role == "weight")
-    assert loaded == weights
+    assert loaded == weights  # the cores share the weights: each byte streams once
     gemms = sum(isinstance(i, MxuGemm) for code in program.streams.values() for i in code)
-    assert gemms < 2000  # whole weight tiles per instruction, not 128x128 blocks
+    assert gemms < 2500  # whole weight tiles per instruction, not 128x128 blocks
+    engines = {"dma0", "dma1", "mxu0", "mxu1", "mxu2", "mxu3", "vpu"}
+    assert set(program.streams) == engines | {f"c{core}.{e}" for core in range(1, 8) for e in engines}
+
+
+def test_one_core_program_streams_every_weight_on_core_0():
+    layout = plan_layout(SMOL, Numerics.for_weights("int8"), max_context=256)
+    program = compile_graph(FAB1, decode_graph(SMOL, Precision(), 1, 40), layout, cores=1)
     assert set(program.streams) == {"dma0", "dma1", "mxu0", "mxu1", "mxu2", "mxu3", "vpu"}
+    with pytest.raises(FablessError, match=r"chip fab1 has 8 cores: a program can use 1..8 \(got 9\)"):
+        compile_graph(FAB1, decode_graph(SMOL, Precision(), 1, 40), layout, cores=9)
 
 
 def test_decode_steps_of_one_bucket_share_a_program_shape():

@@ -128,3 +128,16 @@ def test_attention_shapes_match_torch(chip, torch_llama, kv_heads, group, half_d
     got = _decode_logits(model, ids[:prompt], ids[prompt:])
     want = torch_llama(checkpoint.config, checkpoint.tensors, ids)[prompt - 1 :]
     assert np.abs(got - want).max() <= BOUNDS["fp32"] * np.abs(want).max()
+
+
+@pytest.mark.parametrize("weights", ["fp32", "bf16", "int8", "fp8"])
+def test_cores_share_the_work_bit_for_bit(chip, llama, bert, weights):
+    # tiny16's 16-wide MXUs give every core column blocks of these odd shapes, and KV heads to some.
+    numerics = Numerics.for_weights(weights)
+    one_core = chip.model_copy(update={"cores": 1})
+    spread = _decode_logits(ChipModel(chip, llama, numerics, max_context=32), PROMPT, [3, 8])
+    alone = _decode_logits(ChipModel(one_core, llama, numerics, max_context=32), PROMPT, [3, 8])
+    assert np.array_equal(spread, alone)
+    ids = [1, 9, 4, 22, 7]
+    encoded = ChipModel(chip, bert, numerics, max_context=24).encode(ids)
+    assert np.array_equal(encoded, ChipModel(one_core, bert, numerics, max_context=24).encode(ids))

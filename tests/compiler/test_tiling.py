@@ -16,9 +16,17 @@ def _with_sram(mib: float):
     return FAB1.model_copy(update={"core": core})
 
 
-def test_decode_projection_is_one_tile_on_fab1():
-    plan = plan_matmul(FAB1, 1, 576, 1536, x_dtype="fp32", w_dtype="fp32", out_dtype="fp32")
-    assert (plan.m_block, plan.k_tile, plan.n_tile, plan.steps) == (1, 576, 1536, 1)
+def test_small_decode_projection_is_one_tile_on_fab1():
+    # 576 x 192 int8 is 108 KiB: below MIN_TILE_BYTES, nothing to pipeline.
+    plan = plan_matmul(FAB1, 1, 576, 192, x_dtype="int8", w_dtype="int8", out_dtype="fp32")
+    assert (plan.m_block, plan.k_tile, plan.n_tile, plan.steps) == (1, 576, 192, 1)
+
+
+def test_large_decode_projection_pipelines_over_every_mxu():
+    # 4096 x 512 bf16 (4 MiB): eight tiles, each one column block per MXU (4 x 128), K cut in 8.
+    plan = plan_matmul(FAB1, 1, 4096, 512, x_dtype="bf16", w_dtype="bf16", out_dtype="fp32")
+    assert (plan.k_tile, plan.n_tile, plan.k_tiles * plan.n_tiles) == (512, 512, 8)
+    assert plan.gemms(FAB1) == 8 * 4
 
 
 def test_lm_head_splits_n_to_fit_sram():
@@ -79,7 +87,8 @@ def test_resident_activations_leave_the_budget_to_weights():
         sram_budget_bytes=2 * 576 * 2048,
         resident=True,
     )
-    assert (plan.k_tile, plan.n_tile, plan.sram_bytes) == (576, 2048, 2 * 576 * 2048)
+    # 2.25 MiB of int8 weights pipeline as eight 576 x 512 tiles (one column block per MXU).
+    assert (plan.k_tile, plan.n_tile, plan.sram_bytes) == (576, 512, 2 * 576 * 512)
 
 
 def test_nonpositive_dimension_is_an_error():

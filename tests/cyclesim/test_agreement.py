@@ -1,8 +1,7 @@
 """The analytical model against the cycle simulator: within 10% on fixed workloads and chips.
 
 A case that still disagrees is a strict xfail naming what the analytical model misses, so
-it fails the day the model (or the compiler) closes the gap and the mark must go. The
-diagnosis is itself tested: given the one core the compiled program uses, the models agree.
+it fails the day the model (or the compiler) closes the gap and the mark must go.
 """
 
 from pathlib import Path
@@ -20,10 +19,6 @@ CHIPS = {
     "wide1": str(Path(__file__).parent / "chips" / "wide1.toml"),
 }
 
-ONE_CORE = (
-    "analytical deals weight tiles to the MXUs of all cores and streams HBM at the chip's bandwidth, "
-    "but the compiler's program runs on core 0 only"
-)
 CHAINED = (
     "analytical prices attention as one pipelined flash kernel; the program runs a dependent chain per "
     "KV head (KV load with 400 ns HBM latency, scores, fp32 softmax passes on the VPU through SRAM, values)"
@@ -37,7 +32,7 @@ SHORT_STREAMS = (
 
 
 def _reasons(chip: str, workload: Workload) -> list[str]:
-    reasons = [] if chip == "edge1" else [ONE_CORE]
+    reasons = []
     if "attention" in workload.ops or (not workload.ops and "smollm2" in workload.label):
         reasons.append(CHAINED)
     if workload.phase == "prefill":
@@ -70,17 +65,13 @@ def test_analytical_time_is_within_10_percent_of_the_cycle_time(
     assert abs(analytical / cycle - 1) <= TOLERANCE, f"analytical {analytical * 1e6:.1f} us, cycle {cycle * 1e6:.1f} us"
 
 
-DIAGNOSED = [w for w in AGREEMENT_WORKLOADS if w.phase == "decode" and "attention" not in w.ops][:2]
-
-
-@pytest.mark.parametrize("chip", ["fab1", "edge1"])
-@pytest.mark.parametrize("workload", DIAGNOSED, ids=[w.label for w in DIAGNOSED])
-def test_the_gap_on_decode_gemms_is_the_cores(
-    chips: dict[str, ChipSpec], chip: str, workload: Workload
-) -> None:
-    # Give the analytical model the one core the program uses: decode GEMMs then agree.
+@pytest.mark.parametrize("chip", ["fab1", "wide1"])
+def test_cores_share_a_decode_gemm(chips: dict[str, ChipSpec], chip: str) -> None:
+    # The weights stream once, split over every core's MXUs. One core's 4 (fab1) or 2 (wide1)
+    # MXUs load weights at 1.8-3 TB/s, well under the chip's 8 or 4 TB/s of HBM, so a core
+    # alone takes at least 2.5x as long as all of them together.
     spec = chips[chip]
-    config, graph = workload.build()
-    analytical = estimate_graph(spec.model_copy(update={"cores": 1}), graph).time_s
-    cycle = cycle_estimate_graph(spec, graph, config=config).time_s
-    assert abs(analytical / cycle - 1) <= TOLERANCE
+    config, graph = AGREEMENT_WORKLOADS[0].build()
+    spread = cycle_estimate_graph(spec, graph, config=config).time_s
+    alone = cycle_estimate_graph(spec.model_copy(update={"cores": 1}), graph, config=config).time_s
+    assert alone / spread >= 2.5

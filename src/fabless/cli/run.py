@@ -33,6 +33,9 @@ def run(
     chat: bool = typer.Option(True, "--chat/--no-chat", help="Wrap the prompt in the model's chat template."),
     memory_map: bool = typer.Option(False, "--memory-map", help="Also print where everything sits in HBM."),
     timing: bool = typer.Option(False, "--timing", help="Also time the executed programs on the cycle simulator."),
+    cores: int | None = typer.Option(
+        None, "--cores", help="Cores the programs spread over (default: all of the chip's); the bits are the same."
+    ),
 ) -> None:
     """Generate text (decoders) or compare embeddings (encoders) on the functional simulator."""
     if weights not in WEIGHT_DTYPES:
@@ -47,7 +50,7 @@ def run(
             raise FablessError(f"model {config.name} is an encoder: pass --text (twice or more) to compare")
         encoded = [checkpoint.tokenizer.encode(text) for text in texts]
         context = _context(max(len(i) for i in encoded), config.max_positions)
-        loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
+        loaded = ChipModel(spec, checkpoint, numerics, max_context=context, cores=cores)
         vectors = np.stack([loaded.encode(i) for i in encoded])
         _similarities(console, texts, vectors)
         console.print(f"{len(texts)} encodes on the simulated {spec.name} in {loaded.seconds['encode']:.2f} s")
@@ -60,7 +63,7 @@ def run(
         tokenizer = checkpoint.tokenizer
         ids = tokenizer.chat_prompt(prompt) if chat else tokenizer.encode(prompt)
         context = _context(len(ids) + max_new_tokens, config.max_positions)
-        loaded = ChipModel(spec, checkpoint, numerics, max_context=context)
+        loaded = ChipModel(spec, checkpoint, numerics, max_context=context, cores=cores)
         new = loaded.generate(ids, max_new_tokens)
         console.print(tokenizer.decode(new), markup=False, highlight=False)
         steps, decode_s = len(new) - 1, loaded.seconds["decode"]

@@ -7,7 +7,7 @@ by position, hides the ones not written yet. Grouped-query heads that share a KV
 multiply the same keys in one pass when a step has one token.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
 from fabless.compiler.sram import Buffer, window_spans
@@ -57,16 +57,33 @@ class _Unit:
 
 
 def lower_attention(
-    lowering: Lowering, layer: int, qkv: Buffer, tokens: int, kv_len: int, out: Buffer, s: AttentionScratch
+    lowering: Lowering,
+    layer: int,
+    qkv: Buffer,
+    tokens: int,
+    kv_len: int,
+    out: Buffer,
+    s: AttentionScratch,
+    kv_heads: range | None = None,
 ) -> None:
-    """out[:tokens, :q_size] = attention of the roped queries in `qkv` over `kv_len` keys."""
+    """out[:tokens, heads] = attention of the roped queries in `qkv` over `kv_len` keys.
+
+    `kv_heads` (default: all) are the KV heads the current core serves, with their query
+    heads; the core also writes those heads' new keys and values to the cache.
+    """
     config = lowering.layout.config
-    d, heads, kv_heads = config.head_dim, config.num_heads, config.num_kv_heads
-    group = heads // kv_heads
+    d, heads = config.head_dim, config.num_heads
+    group = heads // config.num_kv_heads
+    kv_heads = range(config.num_kv_heads) if kv_heads is None else kv_heads
+    if not kv_heads:
+        return
     cached = s.positions is not None
     if cached:
-        _write_cache(lowering, layer, qkv, tokens, s)
-    units = _units(qkv, out, tokens, heads, group, d)
+        _write_cache(lowering, layer, qkv, tokens, s, kv_heads)
+    units = [unit for unit in _units(qkv, out, tokens, heads, group, d) if unit.kv_head in kv_heads]
+    # A core's units fill the score buffer from its first row.
+    first = min(unit.score_row for unit in units)
+    units = [replace(unit, score_row=unit.score_row - first) for unit in units]
     batches = [units] if tokens == 1 else [[unit] for unit in units]
     keys: tuple[int, Buffer] | None = None
     values: tuple[int, Buffer] | None = None
@@ -100,7 +117,9 @@ def _units(qkv: Buffer, out: Buffer, tokens: int, heads: int, group: int, d: int
     ]
 
 
-def _write_cache(lowering: Lowering, layer: int, qkv: Buffer, tokens: int, s: AttentionScratch) -> None:
+def _write_cache(
+    lowering: Lowering, layer: int, qkv: Buffer, tokens: int, s: AttentionScratch, kv_heads: range
+) -> None:
     layout, config = lowering.layout, lowering.layout.config
     d, kv_size, q_size = config.head_dim, config.kv_size, config.q_size
     source = qkv
@@ -127,7 +146,7 @@ def _write_cache(lowering: Lowering, layer: int, qkv: Buffer, tokens: int, s: At
     assert s.positions is not None
     item = source.dtype.itemsize
     for kv in (0, 1):
-        for g in range(config.num_kv_heads):
+        for g in kv_heads:
             start = layout.kv_offset(layer, kv, g, 0)
             end = layout.kv_offset(layer, kv, g, layout.max_context)
             col = first_col + kv * kv_size + g * d

@@ -1,4 +1,4 @@
-"""Compile one step's graph into an ISA program for core 0 of a systolic chip.
+"""Compile one step's graph into an ISA program spread over the cores of a systolic chip.
 
 A step keeps every activation in SRAM from the embedding to the logits, so the only HBM
 traffic is weights (streamed tile by tile, double-buffered), the KV cache and the host's
@@ -6,17 +6,22 @@ inputs and outputs. That is the fusion: norms feed the next matmul's input in pl
 K and V share one activation read (one fused weight), SiLU-mul runs on the VPU between
 gate/up and down, and residual adds consume matmul outputs straight from SRAM.
 
+Each core computes a contiguous share of every projection's output channels and of the
+attention heads, and the shares meet in HBM where whole rows are needed (`cores.py`).
+
 Programs need shapes only: `compile_graph` reads the layout's addresses, never weight
 values, so the cycle-level simulator can compile for timing without a checkpoint.
 """
 
 import math
+from collections.abc import Iterator
 
 from fabless.chip.spec import ChipSpec
 from fabless.compiler.attention import AttentionScratch, lower_attention
 from fabless.compiler.context import DATA_QUEUE, DTYPES, Lowering
+from fabless.compiler.cores import all_gather, shares
 from fabless.compiler.layout import HbmLayout, Region, global_linears, layer_linears
-from fabless.compiler.matmul import MatmulScratch, lower_linear, plan_linear
+from fabless.compiler.matmul import MatmulScratch, lower_linear, merge_columns, plan_linear
 from fabless.compiler.sram import Buffer, SramPlan
 from fabless.compiler.vpu import VectorOps
 from fabless.errors import FablessError
@@ -59,8 +64,10 @@ def context_bucket(chip: ChipSpec, kv_len: int, max_context: int) -> int:
     return min(max_context, math.ceil(kv_len / cols) * cols)
 
 
-def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout) -> Program:
-    """The program of one step (`prefill`, `decode` or `encode`) of batch 1 on core 0.
+def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout, cores: int | None = None) -> Program:
+    """The program of one step (`prefill`, `decode` or `encode`) of batch 1 on `cores` cores.
+
+    `cores` defaults to all of the chip's; every number of cores computes the same bits.
 
     Inputs it reads from HBM: `io.tokens` (and `io.positions` for causal models: the
     position of each token, which also selects its KV-cache row and mask row). Outputs:
@@ -70,6 +77,9 @@ def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout) -> Program:
     config = layout.config
     if chip.family != "systolic":
         raise FablessError(f"chip {chip.name} is a {chip.family} chip: the compiler targets systolic chips")
+    cores = chip.cores if cores is None else cores
+    if not 1 <= cores <= chip.cores:
+        raise FablessError(f"chip {chip.name} has {chip.cores} cores: a program can use 1..{chip.cores} (got {cores})")
     if graph.batch != 1:
         raise FablessError(f"the compiler runs batch 1 (got {graph.batch}); compile one program per sequence")
     for op in graph.ops:
@@ -87,7 +97,7 @@ def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout) -> Program:
     cached = graph.phase != "encode"
     kv_len = context_bucket(chip, graph.kv_len, layout.max_context) if cached else tokens
     sram = SramPlan(chip, f"{graph.phase} step of {tokens} tokens for {config.name}")
-    step = _Step(Lowering(chip, layout, sram), graph, tokens, kv_len, cached)
+    step = _Step(Lowering(chip, layout, sram, cores), graph, tokens, kv_len, cached)
     step.emit()
     return step.lowering.emitter.build()
 
@@ -118,6 +128,11 @@ class _Step:
         self.mlp = sram.alloc("mlp", t, f, self.mxu_in)
         self.norm_vectors = (sram.alloc("norm_a", 2, h, Dtype.FP32), sram.alloc("norm_b", 2, h, Dtype.FP32))
         self.norms = 0
+        self.gathers = 0
+        blocks = lowering.chip.core.matrix.cols
+        self.hidden_shares = shares(h, lowering.cores, blocks)
+        self.mlp_shares = shares(f, lowering.cores, blocks)
+        self.head_shares = shares(config.num_kv_heads, lowering.cores)
         self.rope = None
         if config.position == "rope":
             self.rope = (
@@ -131,7 +146,7 @@ class _Step:
             None if self.final else (sram.alloc("transposed", h, t, Dtype.FP32), sram.alloc("pooled", h, 1, Dtype.FP32))
         )
         self.matmul = self._matmul_scratch()
-        self._weight_slots()
+        self._weight_ring()
 
     def _attention_scratch(self, cached: bool) -> AttentionScratch:
         sram, c, t, kv_len = self.lowering.sram, self.config, self.tokens, self.kv_len
@@ -164,6 +179,19 @@ class _Step:
         out += [(lin.name, 1, lin.k, lin.n) for lin in global_linears(self.config)]
         return out
 
+    def _columns(self, name: str, n: int) -> list[tuple[tuple[int, int], ...]]:
+        """Each core's output-channel ranges of projection `name` (n channels).
+
+        Gate and up share the core's slice of the intermediate size, so SiLU-mul needs
+        nothing from other cores.
+        """
+        if name.endswith("gate_up"):
+            f = self.config.intermediate_size
+            return [merge_columns(((a, b), (f + a, f + b))) for a, b in self.mlp_shares]
+        if name.endswith((".o", ".down")):
+            return [(share,) for share in self.hidden_shares]
+        return [(share,) for share in shares(n, self.lowering.cores, self.lowering.chip.core.matrix.cols)]
+
     def _matmul_scratch(self) -> MatmulScratch:
         sram = self.lowering.sram
         linears = self._linears()
@@ -180,30 +208,29 @@ class _Step:
             vectors=vectors,
         )
 
-    def _weight_slots(self) -> None:
+    def _weight_ring(self) -> None:
+        """The rest of SRAM holds weight tiles in flight; every projection must tile into it."""
         sram = self.lowering.sram
-        budget = sram.free_bytes
-        largest = 0
-        seen: set[tuple[int, int, int]] = set()
+        ring = sram.alloc("weights", sram.free_bytes, 1, Dtype.INT8)
+        self.lowering.weight_ring = ring
+        seen: set[tuple[str, int, int, int]] = set()
         for name, m, k, n in self._linears():
-            if (m, k, n) in seen:
-                continue
-            seen.add((m, k, n))
-            plan = plan_linear(self.lowering, name, m, k, n, budget)
-            largest = max(largest, plan.w_buffer_bytes // 2)
-        self.lowering.weight_slots = (
-            sram.alloc("weights0", largest, 1, Dtype.INT8),
-            sram.alloc("weights1", largest, 1, Dtype.INT8),
-        )
+            widest = max(end - start for ranges in self._columns(name, n) for start, end in ranges)
+            dtype = self.lowering.layout[f"{name}.weight"].dtype
+            if (dtype, m, k, widest) not in seen:
+                seen.add((dtype, m, k, widest))
+                plan_linear(self.lowering, name, m, k, widest, self.lowering.weight_budget)
 
     # Emission, in the graph's order.
 
     def emit(self) -> None:
         low, layout, c = self.lowering, self.lowering.layout, self.config
-        low.load(layout["io.tokens"], self.ids, rows=1, row_bytes=4 * self.tokens)
-        if self.positions is not None:
-            low.load(layout["io.positions"], self.positions, rows=1, row_bytes=4 * self.tokens)
-        self._constants()
+        for core in range(low.cores):
+            with low.on(core):
+                low.load(layout["io.tokens"], self.ids, rows=1, row_bytes=4 * self.tokens)
+                if self.positions is not None:
+                    low.load(layout["io.positions"], self.positions, rows=1, row_bytes=4 * self.tokens)
+                self._constants()
         names = [op.name for op in self.graph.ops]
         for name in names:
             if name in _HEAD:
@@ -217,6 +244,16 @@ class _Step:
                 self._global_op(name)
         if c.family == "bert":
             self._pool()
+
+    def _each_core(self) -> Iterator[int]:
+        """Each core index in turn, with emission switched to that core."""
+        for core in range(self.lowering.cores):
+            with self.lowering.on(core):
+                yield core
+
+    def _all_gather(self, buffer: Buffer, columns: list[tuple[int, int]]) -> None:
+        all_gather(self.lowering, buffer, self.tokens, columns, self.gathers)
+        self.gathers += 1
 
     def _constants(self) -> None:
         layout, s = self.lowering.layout, self.attention
@@ -249,13 +286,14 @@ class _Step:
     def _global_op(self, name: str) -> None:
         layout, c, t = self.lowering.layout, self.config, self.tokens
         if name == "embed":
-            self._gather(layout["embed"], self.ids, self.x, c.hidden_size * 4, c.hidden_size * 4)
-            if c.family == "bert":
-                self.lowering.load(layout["position_embed"], self.proj, rows=t)
-                self.vpu.add(self.x, self.x, self.proj, t, c.hidden_size)
-                types = Buffer("type_row", self.proj.addr, 1, c.hidden_size, Dtype.FP32)
-                self.lowering.load(layout["type_embed"], types, rows=1)
-                self.vpu.add(self.x, self.x, types, t, c.hidden_size, row_broadcast=True)
+            for _ in self._each_core():
+                self._gather(layout["embed"], self.ids, self.x, c.hidden_size * 4, c.hidden_size * 4)
+                if c.family == "bert":
+                    self.lowering.load(layout["position_embed"], self.proj, rows=t)
+                    self.vpu.add(self.x, self.x, self.proj, t, c.hidden_size)
+                    types = Buffer("type_row", self.proj.addr, 1, c.hidden_size, Dtype.FP32)
+                    self.lowering.load(layout["type_embed"], types, rows=1)
+                    self.vpu.add(self.x, self.x, types, t, c.hidden_size, row_broadcast=True)
         elif name == "embed_norm":
             self._norm("embed_norm", self.x, self.x, t)
         elif name == "final_norm":
@@ -264,45 +302,75 @@ class _Step:
             self._norm("final_norm", last, self.final, 1)
         elif name == "lm_head":
             assert self.final is not None and self.logits is not None
-            lower_linear(self.lowering, "lm_head", self.final, 1, self.logits, self.matmul)
-            self.lowering.store(self.logits, layout["io.logits"], rows=1)
+            columns = self._columns("lm_head", c.vocab_size)
+            for core in self._each_core():
+                lower_linear(self.lowering, "lm_head", self.final, 1, self.logits, self.matmul, columns=columns[core])
+                for start, end in columns[core]:
+                    if end > start:
+                        self.lowering.store(self.logits, layout["io.logits"], rows=1, col=start, cols=end - start)
 
     def _layer_op(self, layer: int, name: str) -> None:
         c, t, low = self.config, self.tokens, self.lowering
         p = f"layers.{layer}"
-        h, f = c.hidden_size, c.intermediate_size
+        f, d = c.intermediate_size, c.head_dim
+        group = c.num_heads // c.num_kv_heads
         if name in ("attn_norm", "mlp_norm"):
             self._norm(f"{p}.{name}", self.x, self.xn, t)
         elif name in ("attn_out_norm", "mlp_out_norm"):
             self._norm(f"{p}.{name}", self.x, self.x, t)
         elif name == "q_proj":
-            source = self.xn if c.family == "llama" else self._as_input(self.x)
-            lower_linear(low, f"{p}.qkv", source, t, self.qkv, self.matmul)
+            self._linear(f"{p}.qkv", self.xn if c.family == "llama" else None, self.qkv)
+            self._all_gather(self.qkv, shares(c.q_size + 2 * c.kv_size, low.cores, low.chip.core.matrix.cols))
         elif name == "rope":
             assert self.rope is not None
-            self.vpu.rope(self.qkv, 0, c.q_size, t, self.rope, c.head_dim)
-            self.vpu.rope(self.qkv, c.q_size, c.kv_size, t, self.rope, c.head_dim)
+            for core in self._each_core():
+                g0, g1 = self.head_shares[core]
+                if g1 > g0:
+                    self.vpu.rope(self.qkv, g0 * group * d, (g1 - g0) * group * d, t, self.rope, d)
+                    self.vpu.rope(self.qkv, c.q_size + g0 * d, (g1 - g0) * d, t, self.rope, d)
         elif name == "attention":
-            lower_attention(low, layer, self.qkv, t, self.kv_len, self.attn, self.attention)
+            for core in self._each_core():
+                heads = range(*self.head_shares[core])
+                lower_attention(low, layer, self.qkv, t, self.kv_len, self.attn, self.attention, heads)
+            self._all_gather(self.attn, [(g0 * group * d, g1 * group * d) for g0, g1 in self.head_shares])
         elif name == "o_proj":
-            lower_linear(low, f"{p}.o", self.attn, t, self.proj, self.matmul, vector_index=1)
+            self._linear(f"{p}.o", self.attn, self.proj, vector_index=1)
         elif name in ("attn_residual", "mlp_residual"):
-            self.vpu.add(self.x, self.x, self.proj, t, h)
+            for core in self._each_core():
+                a, b = self.hidden_shares[core]
+                if b > a:
+                    x = _window(self.x, a, b)
+                    self.vpu.add(x, x, _window(self.proj, a, b), t, b - a)
+            self._all_gather(self.x, self.hidden_shares)
         elif name == "gate_proj":
-            lower_linear(low, f"{p}.gate_up", self.xn, t, self.hidden, self.matmul)
+            self._linear(f"{p}.gate_up", self.xn, self.hidden)
         elif name == "up_proj" and not c.gated_mlp:
-            source = self._as_input(self.x)
-            lower_linear(low, f"{p}.up", source, t, self.hidden, self.matmul)
-        elif name == "silu_mul":
-            gate = Buffer("gate", self.hidden.addr, t, f, Dtype.FP32, self.hidden.stride)
-            up = Buffer("up", self.hidden.at(0, f), t, f, Dtype.FP32, self.hidden.stride)
-            self.vpu.unary(UnaryOp.SILU, gate, gate, t, f)
-            self.vpu.mul(self.mlp, gate, up, t, f)
-        elif name == "gelu":
-            op = UnaryOp.GELU_ERF if c.activation == "gelu" else UnaryOp.GELU_TANH
-            self.vpu.unary(op, self.mlp, self.hidden, t, f)
+            self._linear(f"{p}.up", None, self.hidden)
+        elif name in ("silu_mul", "gelu"):
+            for core in self._each_core():
+                a, b = self.mlp_shares[core]
+                if b == a:
+                    continue
+                mlp, hidden = _window(self.mlp, a, b), _window(self.hidden, a, b)
+                if name == "silu_mul":
+                    up = _window(self.hidden, f + a, f + b)
+                    self.vpu.unary(UnaryOp.SILU, hidden, hidden, t, b - a)
+                    self.vpu.mul(mlp, hidden, up, t, b - a)
+                else:
+                    op = UnaryOp.GELU_ERF if c.activation == "gelu" else UnaryOp.GELU_TANH
+                    self.vpu.unary(op, mlp, hidden, t, b - a)
+            self._all_gather(self.mlp, self.mlp_shares)
         elif name == "down_proj":
-            lower_linear(low, f"{p}.down", self.mlp, t, self.proj, self.matmul, vector_index=1)
+            self._linear(f"{p}.down", self.mlp, self.proj, vector_index=1)
+
+    def _linear(self, name: str, source: Buffer | None, out: Buffer, vector_index: int = 0) -> None:
+        """Each core's share of projection `name`; a None source is x cast for the MXU."""
+        columns = self._columns(name, self.lowering.layout[f"{name}.weight"].shape[0])
+        for core in self._each_core():
+            x = self._as_input(self.x) if source is None else source
+            lower_linear(
+                self.lowering, name, x, self.tokens, out, self.matmul, vector_index=vector_index, columns=columns[core]
+            )
 
     def _as_input(self, x: Buffer) -> Buffer:
         """x as an MXU input: itself when fp32 multiplies, else a copy cast into `normed`."""
@@ -312,16 +380,18 @@ class _Step:
         return self.xn
 
     def _norm(self, name: str, src: Buffer, dst: Buffer, rows: int) -> None:
+        """Every core normalises whole rows: its projections read all of them."""
         layout, c = self.lowering.layout, self.config
         vectors = self.norm_vectors[self.norms % 2]
         self.norms += 1
         layer_norm = c.norm == "layernorm"
-        self.lowering.load(layout[f"{name}.weight"], vectors, rows=1, row_bytes=4 * c.hidden_size)
-        if layer_norm:
-            beta = Buffer("beta", vectors.at(1), 1, c.hidden_size, Dtype.FP32)
-            self.lowering.load(layout[f"{name}.bias"], beta, rows=1)
         kind = NormKind.LAYER if layer_norm else NormKind.RMS
-        self.vpu.norm(kind, dst, src, vectors, rows, c.hidden_size, c.norm_eps)
+        for _ in self._each_core():
+            self.lowering.load(layout[f"{name}.weight"], vectors, rows=1, row_bytes=4 * c.hidden_size)
+            if layer_norm:
+                beta = Buffer("beta", vectors.at(1), 1, c.hidden_size, Dtype.FP32)
+                self.lowering.load(layout[f"{name}.bias"], beta, rows=1)
+            self.vpu.norm(kind, dst, src, vectors, rows, c.hidden_size, c.norm_eps)
 
     def _pool(self) -> None:
         assert self.pooled is not None
@@ -332,3 +402,8 @@ class _Step:
         self.vpu.unary(UnaryOp.MUL_IMM, pooled, pooled, h, 1, 1.0 / t)
         row = Buffer("pooled_row", pooled.addr, 1, h, Dtype.FP32)
         self.lowering.store(row, self.lowering.layout["io.pooled"], rows=1)
+
+
+def _window(buffer: Buffer, start: int, end: int) -> Buffer:
+    """Columns [start, end) of `buffer`, rows keeping their pitch."""
+    return Buffer(buffer.name, buffer.at(0, start), buffer.rows, end - start, buffer.dtype, buffer.stride)

@@ -30,7 +30,9 @@ _GRAPH_PRECISION = Precision()
 class ChipModel:
     """A checkpoint resident in a simulated chip's HBM, ready to prefill, decode or encode."""
 
-    def __init__(self, chip: ChipSpec, checkpoint: Checkpoint, numerics: Numerics, max_context: int) -> None:
+    def __init__(
+        self, chip: ChipSpec, checkpoint: Checkpoint, numerics: Numerics, max_context: int, cores: int | None = None
+    ) -> None:
         config = checkpoint.config
         if config.family not in ("llama", "bert") or config.is_moe:
             raise FablessError(
@@ -38,6 +40,8 @@ class ChipModel:
                 "the compiler runs dense Llama- and BERT-style models"
             )
         self.chip = chip
+        self.cores = cores
+        """Cores the programs spread over (None: all); every choice computes the same bits."""
         self.checkpoint = checkpoint
         self.config = config
         self.layout: HbmLayout = plan_layout(config, numerics, max_context=min(max_context, config.max_positions))
@@ -65,7 +69,7 @@ class ChipModel:
                 graph = decode_graph(self.config, _GRAPH_PRECISION, 1, kv_len - 1)
             else:
                 graph = encode_graph(self.config, _GRAPH_PRECISION, 1, tokens)
-            self._programs[key] = compile_graph(self.chip, graph, self.layout)
+            self._programs[key] = compile_graph(self.chip, graph, self.layout, self.cores)
             # Programs live as long as the model; moving them out of the collector's reach
             # keeps its full passes, which would walk every instruction, off the decode loop.
             gc.freeze()

@@ -6,7 +6,9 @@ through them as the moving operand when a step has a single token (see `matmul.p
 projections that read the same activation are fused into one tensor: Q, K and V share one
 activation load as `qkv`, gate and up as `gate_up`. The KV cache is
 [layer][k/v][kv_head][position][head_dim], so one head's keys are one contiguous run.
-Activations never visit HBM: a step keeps them in SRAM from the embedding to the logits.
+Activations visit HBM only when a step spread over several cores gathers whole rows (two
+`exchange` slots, see `cores.py`); otherwise a step keeps them in SRAM from the embedding
+to the logits.
 Every region starts on an `alignment`-byte boundary.
 """
 
@@ -19,7 +21,7 @@ from fabless.compiler.numerics import Numerics
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 
-Role = Literal["weight", "scale", "bias", "norm", "table", "kv_cache", "io"]
+Role = Literal["weight", "scale", "bias", "norm", "table", "kv_cache", "io", "exchange"]
 
 DTYPE_BYTES_ALL = {**DTYPE_BYTES, "int32": 4.0}
 
@@ -202,6 +204,9 @@ def plan_layout(
         placer.add("io.logits", (batch, config.vocab_size), "fp32", "io")
     else:
         placer.add("io.pooled", (batch, h), "fp32", "io")
+    widest = max(config.q_size + 2 * config.kv_size, h, config.intermediate_size)
+    for slot in range(2):
+        placer.add(f"exchange{slot}", (tokens, widest), "fp32", "exchange")
     return HbmLayout(
         config=config,
         numerics=numerics,

@@ -1,7 +1,7 @@
 """Lower `out = x @ W (+ bias)` onto the MXUs: weight tiles stream, activations stay in SRAM.
 
-Weight tiles come from HBM through the weight DMA queue into two alternating slots, so the
-DMA of the next tile overlaps the MXUs on the current one. Each tile is cut into column
+Weight tiles come from HBM through the weight DMA queue into a ring of SRAM, so the DMA of
+the next tiles overlaps the MXUs on the current one. Each tile is cut into column
 blocks of the MXU width that the MXUs take in turn; per-output-channel scales are applied
 by the accumulator move (`mxu.store`), so quantised weights cost no extra pass.
 
@@ -59,14 +59,19 @@ def lower_linear(
     *,
     x_row: int = 0,
     vector_index: int = 0,
+    columns: tuple[tuple[int, int], ...] | None = None,
 ) -> None:
-    """out[:m, :n] = x[x_row : x_row + m, :k] @ W (+ bias), fp32, for layout projection `name`.
+    """out[:m, cols] = x[x_row : x_row + m, :k] @ W[:, cols] (+ bias), fp32, for projection `name`.
 
-    With int8 weights `out` needs 2m rows: rows [m, 2m) hold the low slice's products.
+    `columns` are the [start, end) output-channel ranges the current core computes (default:
+    all). With int8 weights `out` needs 2m rows: rows [m, 2m) hold the low slice's products.
     """
     layout = lowering.layout
     weight = layout[f"{name}.weight"]
     n, k = weight.shape
+    columns = merge_columns(columns) if columns is not None else ((0, n),)
+    if not columns:
+        return
     numerics = layout.numerics
     quantized = f"{name}.scale" in layout.regions
     has_bias = f"{name}.bias" in layout.regions
@@ -87,13 +92,34 @@ def lower_linear(
     if integer:
         assert scratch is not None
         _slice_int16(lowering, x, x_row, m, k, scratch)
-    slots = lowering.weight_slots
-    assert slots is not None
-    _stationary(lowering, name, x, x_row, m, out, scratch, vectors if quantized else None)
-    if has_bias:
-        assert vectors is not None
-        bias = Buffer("bias", vectors.at(1), 1, vectors.cols, Dtype.FP32)
-        _vpu_binary(lowering, BinaryOp.ADD, out, out, bias, m, n, broadcast=Broadcast.ROW)
+    _stationary(lowering, name, x, x_row, m, out, scratch, vectors if quantized else None, columns)
+    for start, end in columns:
+        window = _window(out, start)
+        if integer:
+            low = Buffer(out.name, out.at(m, start), m, end - start, Dtype.FP32, out.stride)
+            _vpu_binary(lowering, BinaryOp.ADD, window, window, low, m, end - start)
+        if has_bias:
+            assert vectors is not None
+            bias = Buffer("bias", vectors.at(1, start), 1, end - start, Dtype.FP32)
+            _vpu_binary(lowering, BinaryOp.ADD, window, window, bias, m, end - start, broadcast=Broadcast.ROW)
+
+
+def merge_columns(columns: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Non-empty ranges, adjacent ones joined (one core's gate and up shares meet when it has them all)."""
+    out: list[tuple[int, int]] = []
+    for start, end in columns:
+        if end <= start:
+            continue
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return tuple(out)
+
+
+def _window(buffer: Buffer, col: int) -> Buffer:
+    """`buffer` from column `col` on, rows keeping their pitch."""
+    return Buffer(buffer.name, buffer.at(0, col), buffer.rows, buffer.cols - col, buffer.dtype, buffer.stride)
 
 
 def _stationary(
@@ -105,17 +131,17 @@ def _stationary(
     out: Buffer,
     scratch: MatmulScratch | None,
     scales: Buffer | None,
+    columns: tuple[tuple[int, int], ...],
 ) -> None:
     """Weight tiles held in the MXUs (loaded transposed), activation rows streamed through."""
     weight = lowering.layout[f"{name}.weight"]
-    n, k = weight.shape
+    k = weight.shape[1]
+    n = max(end - start for start, end in columns)
     integer = lowering.layout.numerics.weights == "int8"
     w_dtype = DTYPES[weight.dtype]
     quantized = scales is not None
     vectors = scales
-    slots = lowering.weight_slots
-    assert slots is not None
-    plan = plan_linear(lowering, name, m, k, n, 2 * slots[0].nbytes)
+    plan = plan_linear(lowering, name, m, k, n, lowering.weight_budget)
     block_rows = max(1, plan.m_block // 2) if integer else plan.m_block
     matrix = lowering.chip.core.matrix
     for r0 in range(0, m, block_rows):
@@ -127,13 +153,13 @@ def _stationary(
             gemms = [(x, x_row + r0, rows, 0)]
             stores = [(0, rows, r0, None)]
         acc_rows = sum(g[2] for g in gemms)
-        for n0 in range(0, n, plan.n_tile):
-            nt = min(plan.n_tile, n - n0)
+        tiles = [(n0, min(plan.n_tile, end - n0)) for start, end in columns for n0 in range(start, end, plan.n_tile)]
+        for n0, nt in tiles:
             blocks = [(c0, min(matrix.cols, nt - c0)) for c0 in range(0, nt, matrix.cols)]
             mxus = [lowering.next_mxu() for _ in blocks]
             for k0 in range(0, k, plan.k_tile):
                 kt = min(plan.k_tile, k - k0)
-                tile = Buffer("weights", lowering.next_slot().addr, nt, kt, w_dtype)
+                tile = lowering.weight_tile(nt, kt, w_dtype)
                 lowering.load(
                     weight,
                     tile,
@@ -179,10 +205,6 @@ def _stationary(
                                 row_scale,
                                 integer,
                             )
-    if integer:
-        assert scratch is not None
-        low = Buffer(out.name, out.at(m), m, n, Dtype.FP32, out.stride)
-        _vpu_binary(lowering, BinaryOp.ADD, out, out, low, m, n)
 
 
 def _rows_span(buf: Buffer, row: int, rows: int) -> tuple[str, int, int]:

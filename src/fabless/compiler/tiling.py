@@ -1,9 +1,12 @@
 """Split a matmul into MXU-shaped tiles that fit, double-buffered, in a core's SRAM.
 
 A weight-stationary MXU holds a `rows` x `cols` block of weights (K x N), so weight tiles
-are whole multiples of that block; one tile instruction sweeps all of its blocks. The
-planner prefers few, large tiles because every tile costs instructions, and only splits
-K, N or the activation rows M when a buffer would not fit.
+are whole multiples of that block. Every tile costs instructions, so the planner prefers
+few, large tiles, with two exceptions. A weight stream is a pipeline: the MXUs wait for the
+first tile and the DMA idles behind the last, so a large matmul is cut into at least
+`PIPELINE_TILES` tiles (never below `MIN_TILE_BYTES`, where per-tile DMA latency would
+dominate). And a tile spans one column block per MXU where N allows, so that all of a
+core's MXUs load weights at once: one MXU alone loads slower than HBM delivers.
 """
 
 import math
@@ -14,6 +17,12 @@ from fabless.errors import FablessError
 
 _ACCUMULATOR_BYTES = 4
 """The accumulator holds fp32 or int32 partial sums."""
+
+PIPELINE_TILES = 8
+"""Tiles a large weight stream is cut into: the unhidden first load is then an eighth of it."""
+
+MIN_TILE_BYTES = 256 * 1024
+"""About what one core's share of HBM delivers in its 400 ns access latency (fab1: 1 TB/s)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +59,12 @@ class MatmulTiling:
 
     @property
     def steps(self) -> int:
-        """MXU tile instructions the matmul issues."""
+        """Weight tiles the matmul streams, once per row block."""
         return self.m_blocks * self.k_tiles * self.n_tiles
+
+    def gemms(self, chip: ChipSpec) -> int:
+        """MXU instructions: one per row block, k tile and column block."""
+        return self.m_blocks * self.k_tiles * math.ceil(self.n / chip.core.matrix.cols)
 
     @property
     def x_buffer_bytes(self) -> int:
@@ -101,7 +114,8 @@ def plan_matmul(
     resident: bool = False,
     name: str = "matmul",
 ) -> MatmulTiling:
-    """The tiling with the fewest tile steps whose buffers fit the budget (default: all SRAM).
+    """The tiling with the fewest MXU instructions whose buffers fit the budget (default: all
+    SRAM), cut into enough tiles to pipeline and wide enough to feed every MXU (module doc).
 
     Raises FablessError naming the buffer and its size when even the smallest tile
     (one MXU block, one activation row) does not fit. With `resident`, the activations
@@ -131,6 +145,14 @@ def plan_matmul(
     smallest = tiling(1, min(k, rows), min(n, cols))
     _check_fits(smallest, budget, accumulator, chip, name, x_dtype, w_dtype, out_dtype)
 
+    weight_bytes = k * n * DTYPE_BYTES[w_dtype]
+    pipeline = max(1, min(PIPELINE_TILES, int(weight_bytes // MIN_TILE_BYTES)))
+    all_mxus = min(n, chip.core.matrix.count * cols)
+
+    def cost(plan: MatmulTiling) -> tuple[bool, bool, int, int, int]:
+        tiles = plan.k_tiles * plan.n_tiles
+        return (tiles < pipeline, plan.n_tile < all_mxus, plan.gemms(chip), tiles, plan.sram_bytes)
+
     best: MatmulTiling | None = None
     for k_tile in _candidates(k, rows):
         for n_tile in _candidates(n, cols):
@@ -138,9 +160,9 @@ def plan_matmul(
                 plan = tiling(m_block, k_tile, n_tile)
                 if plan.sram_bytes > budget or plan.accumulator_rows(chip) > accumulator:
                     continue
-                if best is None or (plan.steps, plan.sram_bytes) < (best.steps, best.sram_bytes):
+                if best is None or cost(plan) < cost(best):
                     best = plan
-                break  # smaller m blocks only add steps
+                break  # smaller m blocks only add instructions
     assert best is not None, "the smallest tiling fits, so some tiling does"
     return best
 
