@@ -8,6 +8,7 @@ partly writes them, just before HBM under their source changes, or when the run 
 What every instruction sees is unchanged.
 """
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,30 +25,33 @@ class _Pending:
 
 
 class DeferredCopies:
-    """The pending copies of each core; they never overlap one another."""
+    """The pending copies of each core, kept in address order; they never overlap, so the
+    one that may hold an address is found by bisection."""
 
     def __init__(self, hbm: np.ndarray, sram: Callable[[int], np.ndarray]) -> None:
         self._hbm = hbm
         self._sram = sram
         self._pending: dict[int, list[_Pending]] = {}
+        self._starts: dict[int, list[int]] = {}
 
     def pending(self, core: int) -> list[_Pending]:
         """The pending copies into `core`'s SRAM: the same list from then on, empty when none."""
+        self._starts.setdefault(core, [])
         return self._pending.setdefault(core, [])
 
     def defer(self, core: int, start: int, end: int, hbm: int) -> None:
         """SRAM [start, end) is to hold HBM [hbm, hbm + end - start); pending copies there are void."""
-        self._cut(core, start, end, copy=False)
-        self.pending(core).append(_Pending(start, end, hbm))
+        at = self._cut(core, start, end, copy=False)
+        self._pending[core].insert(at, _Pending(start, end, hbm))
+        self._starts[core].insert(at, start)
 
     def settle(self, core: int, ranges: tuple[tuple[int, int], ...]) -> None:
         """Do the parts of pending copies that fall in SRAM `ranges` of `core`."""
-        for p in self.pending(core):
-            for start, end in ranges:
-                if p.start < end and start < p.end:
-                    for first, last in ranges:
-                        self._cut(core, first, last, copy=True)
-                    return
+        pending, starts = self.pending(core), self._starts[core]
+        for start, end in ranges:
+            at = bisect_right(starts, start)
+            if (at and pending[at - 1].end > start) or (at < len(starts) and starts[at] < end):
+                self._cut(core, start, end, copy=True)
 
     def before_hbm_write(self, start: int, end: int) -> None:
         """Do every pending copy from HBM [start, end), which is about to change."""
@@ -58,23 +62,29 @@ class DeferredCopies:
     def flush(self) -> None:
         """Do every pending copy."""
         for core, pending in self._pending.items():
-            for p in list(pending):
-                self._cut(core, p.start, p.end, copy=True)
+            if pending:
+                self._cut(core, pending[0].start, pending[-1].end, copy=True)
 
-    def _cut(self, core: int, start: int, end: int, copy: bool) -> None:
-        """Take SRAM [start, end) out of the pending copies, copying those bytes if `copy`."""
-        pending = self.pending(core)
-        kept = []
-        for p in pending:
-            if p.end <= start or end <= p.start:
-                kept.append(p)
-                continue
+    def _cut(self, core: int, start: int, end: int, copy: bool) -> int:
+        """Take SRAM [start, end) out of the pending copies, copying those bytes if `copy`;
+        returns the index where a copy starting at `start` now belongs."""
+        pending, starts = self.pending(core), self._starts[core]
+        first = bisect_right(starts, start)
+        if first and pending[first - 1].end > start:
+            first -= 1
+        last = first
+        pieces = []
+        while last < len(pending) and pending[last].start < end:
+            p = pending[last]
             low, high = max(p.start, start), min(p.end, end)
             if copy:
                 source = p.hbm + low - p.start
                 self._sram(core)[low:high] = self._hbm[source : source + high - low]
             if p.start < low:
-                kept.append(_Pending(p.start, low, p.hbm))
+                pieces.append(_Pending(p.start, low, p.hbm))
             if high < p.end:
-                kept.append(_Pending(high, p.end, p.hbm + high - p.start))
-        pending[:] = kept
+                pieces.append(_Pending(high, p.end, p.hbm + high - p.start))
+            last += 1
+        pending[first:last] = pieces
+        starts[first:last] = [p.start for p in pieces]
+        return first + (1 if pieces and pieces[0].start < start else 0)
