@@ -40,14 +40,14 @@ def load_weights(w: np.ndarray, dtype: Dtype, chunk: int) -> LoadedWeights:
     k, n = w.shape
     chunks = -(-k // chunk)
     if dtype is Dtype.INT8:
-        return LoadedWeights(dtype, k, n, chunk, chunks, w.astype(np.float32), None)
+        return LoadedWeights(dtype, k, n, chunk, chunks, np.ascontiguousarray(w.T, np.float32), None)
     return LoadedWeights(dtype, k, n, chunk, chunks, None, _fixed_tiles(w.T, chunk, chunks))
 
 
 def last_tile(w: LoadedWeights) -> LoadedWeights:
     """The weights an MXU holds after a gemm: its final tile."""
     start = (w.chunks - 1) * w.chunk
-    integer = None if w.integer is None else w.integer[start:]
+    integer = None if w.integer is None else w.integer[:, start:]
     fixed = None if w.fixed is None else (w.fixed[0][-1:], None if w.fixed[1] is None else w.fixed[1][-1:])
     return LoadedWeights(w.dtype, w.k - start, w.n, w.chunk, 1, integer, fixed)
 
@@ -55,7 +55,7 @@ def last_tile(w: LoadedWeights) -> LoadedWeights:
 def _fixed(w: LoadedWeights) -> Fixed:
     if w.fixed is None:
         assert w.integer is not None
-        w.fixed = _fixed_tiles(w.integer.T, w.chunk, w.chunks)
+        w.fixed = _fixed_tiles(w.integer, w.chunk, w.chunks)
     return w.fixed
 
 
@@ -125,22 +125,22 @@ def _weights(
     pages, first, last = memory.pages(core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
     held: tuple[LoadedWeights, LoadedWeights] | None = None
     held_at = -1
+    streamed = False
     shape = (rows, cols, dtype, transposed, chunk)
     sram_key: tuple = ("sram", core, addr, stride, *shape)
 
     def prepare() -> tuple[LoadedWeights, LoadedWeights]:
+        nonlocal streamed
         # a copy from HBM is found by its source, which the next token's copy shares
         source = provenance.source(core, addr, rows, cols * dtype.itemsize, stride)
-        if source is None:
-            key, valid = sram_key, lambda clock: unchanged_since(pages, first, last, clock)
-        else:
-            key = ("hbm", source.hbm_addr, source.hbm_stride, *shape)
-
-            def valid(clock: int) -> bool:
-                return memory.hbm_unchanged_since(clock, source.hbm_addr, source.hbm_end)
-
+        streamed = source is not None
+        key = sram_key if source is None else ("hbm", source.hbm_addr, source.hbm_stride, *shape)
         found = provenance.prepared(key)
-        if found is not None and valid(found[1]):
+        if found is not None and (
+            unchanged_since(pages, first, last, found[1])
+            if source is None
+            else memory.hbm_unchanged_since(found[1], source.hbm_addr, source.hbm_end)
+        ):
             return found[0]  # type: ignore[return-value]
         memory.deferred.settle(core, ((addr, end),))
         weights = load_weights(view, dtype, chunk)
@@ -154,7 +154,8 @@ def _weights(
     def run() -> tuple[LoadedWeights, LoadedWeights]:
         """Load W; returns (all of W, its last tile) for gemm, which leaves the last loaded."""
         nonlocal held, held_at
-        if held is None or not unchanged_since(pages, first, last, held_at):
+        # streamed weights are copied in again before each use: skip the resident check
+        if held is None or streamed or not unchanged_since(pages, first, last, held_at):
             held, held_at = prepare(), memory.clock
         mxu.weights = held[0]  # type: ignore[union-attr]
         return held
@@ -218,6 +219,17 @@ def _store(unit: Unit, instr: MxuStore) -> Step:
     out_dtype = instr.out_dtype
     if col is None and row is None and instr.acc_dtype is out_dtype:
         return lambda: np.copyto(dst, src)
+    scales = [scale for scale in (col, None if row is None else row[:, None]) if scale is not None]
+    if out_dtype is Dtype.FP32 and scales and not any(np.may_share_memory(dst, scale) for scale in scales):
+        first, *rest = scales
+
+        def scale_in_place() -> None:
+            """fp32(acc) * col * row, each product rounded to fp32, straight into the output."""
+            np.multiply(src, first, out=dst, dtype=np.float32)
+            for scale in rest:
+                np.multiply(dst, scale, out=dst)
+
+        return scale_in_place
 
     def run() -> None:
         values = numerics.to_fp32(src)

@@ -92,15 +92,17 @@ EXACT_FP32_ROWS = 1024
 most 2^24, which fp32 holds exactly."""
 
 
-def matmul_int8(x: np.ndarray, w_fp32: np.ndarray) -> np.ndarray:
-    """int8 X [m, k] @ W [k, n] as int32, W given as exact fp32: fp32 BLAS over groups of
-    EXACT_FP32_ROWS rows is exact, and integer sums in any grouping give the same bits."""
-    rows = x.astype(np.float32)
+def matmul_int8(x: np.ndarray, w_rows: np.ndarray) -> np.ndarray:
+    """int8 X [m, k] @ W as int32, W given by its columns as exact fp32 rows [n, k]: fp32
+    dot products over groups of EXACT_FP32_ROWS are exact, and integer sums in any grouping
+    give the same bits."""
+    rows = x.astype(np.float32)[:, None, :]
     k = rows.shape[-1]
-    total = (rows[:, :EXACT_FP32_ROWS] @ w_fp32[:EXACT_FP32_ROWS]).astype(np.int32)
+    # numpy's dot loop over contiguous k beats BLAS gemm on these 1-3-row products
+    total = np.vecdot(rows[..., :EXACT_FP32_ROWS], w_rows[:, :EXACT_FP32_ROWS]).astype(np.int32)
     for start in range(EXACT_FP32_ROWS, k, EXACT_FP32_ROWS):
         end = start + EXACT_FP32_ROWS
-        total += (rows[:, start:end] @ w_fp32[start:end]).astype(np.int32)
+        total += np.vecdot(rows[..., start:end], w_rows[:, start:end]).astype(np.int32)
     return total
 
 
