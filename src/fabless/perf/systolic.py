@@ -7,7 +7,8 @@ streams one every four cycles). With a shadow weight buffer (`weight_buffers = 2
 tile's load hides behind the previous tile's stream and the array fills and drains once
 per op (rows + cols cycles); with one, every tile pays its load, its stream and a drain
 before the next load may start. m is cut into blocks that fit the accumulator, and
-weights are reloaded for every block. Tiles are dealt round-robin to all MXUs of all cores.
+weights are reloaded for every block. Column blocks (with all their K tiles, which
+accumulate in place) are dealt round-robin to all MXUs of all cores.
 """
 
 import math
@@ -47,8 +48,10 @@ class SystolicFamily:
         acc_rows = max(1, int((mxu.accumulator_kib or 0) * 1024 // (mxu.cols * 4)))
         m_block = min(m, acc_rows)
         m_blocks = math.ceil(m / m_block)
-        tiles = groups * m_blocks * math.ceil(k / mxu.rows) * math.ceil(n / mxu.cols) * tile_fraction
-        per_unit = math.ceil(tiles / chip.matrix_units)
+        # Column blocks are the unit dealt to MXUs: a block's K tiles accumulate in one
+        # MXU's accumulator, since an array has no path to sum partials held in another.
+        blocks = groups * m_blocks * math.ceil(n / mxu.cols) * tile_fraction
+        per_unit = math.ceil(blocks / chip.matrix_units) * math.ceil(k / mxu.rows)
         load = min(k, mxu.rows)
         stream = m_block / rows_per_cycle
         if (mxu.weight_buffers or 1) > 1:
