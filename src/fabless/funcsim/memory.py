@@ -15,10 +15,12 @@ from fabless.funcsim.errors import ProgramError
 
 _MAP_NORESERVE = 0x4000  # Linux: do not reserve swap for the untouched part of HBM
 ACC_WORD_BYTES = 4
-PAGE_BITS = 12
-"""SRAM writes are tracked per 4 KiB page, so MXUs can reuse weights prepared earlier."""
-HBM_PAGE_BITS = 20
-"""HBM writes are tracked per MiB page, so weights copied in again can reuse theirs."""
+PAGE_BITS = 6
+"""SRAM writes are tracked per 64-byte page, so MXUs can reuse weights prepared earlier;
+pages no larger than the compiler's alignment keep a buffer's writes off its neighbours'."""
+HBM_PAGE_BITS = 16
+"""HBM writes are tracked per 64 KiB page, so weights copied in again can reuse theirs even
+beside the buffers a step writes."""
 
 
 class Memory:

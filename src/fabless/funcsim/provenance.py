@@ -7,18 +7,17 @@ HBM range while no write touches it. A decode loop that streams the same weights
 token, or builds a new program every token, prepares each tile once.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import numpy as np
-
-from fabless.funcsim.memory import PAGE_BITS, Memory
+from fabless.funcsim.memory import Memory
 
 CACHE_BYTES = 2 << 30
 """Prepared weights kept for reuse; the oldest go first beyond this."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Copy:
     """SRAM [sram_addr + r*sram_stride, + row_bytes) holds HBM [hbm_addr + r*hbm_stride, ...)."""
 
@@ -36,7 +35,7 @@ class Copy:
         return self.sram_addr + (self.rows - 1) * self.sram_stride + self.row_bytes
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Source:
     """The HBM bytes an SRAM tile was copied from, and the write clock of the copy."""
 
@@ -47,33 +46,33 @@ class Source:
 
 
 class Provenance:
-    """The latest copy into each SRAM page, and prepared weights keyed by SRAM or HBM location."""
+    """The live dma.load copies into each core's SRAM, and prepared weights keyed by SRAM or
+    HBM location."""
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
-        self._owners: dict[int, np.ndarray] = {}
-        """Per core, the latest dma.load touching each SRAM page (None if none)."""
+        self._copies: dict[int, list[Copy]] = {}
+        """Per core, in address order; a copy overlapping a later one is forgotten."""
+        self._starts: dict[int, list[int]] = {}
         self._prepared: OrderedDict[tuple, tuple[object, int, int]] = OrderedDict()
         self._bytes = 0
 
     def record(self, copy: Copy) -> None:
-        """Note a finished dma.load as the latest copy into the pages it touched."""
-        owners = self._owners.get(copy.core)
-        if owners is None:
-            owners = np.full(self.memory.pages(copy.core).size, None, dtype=object)
-            self._owners[copy.core] = owners
-        owners[copy.sram_addr >> PAGE_BITS : ((copy.sram_end - 1) >> PAGE_BITS) + 1] = copy
+        """Note a finished dma.load; copies it overwrote are forgotten."""
+        copies, starts = self._copies.setdefault(copy.core, []), self._starts.setdefault(copy.core, [])
+        first = bisect_right(starts, copy.sram_addr)
+        if first and copies[first - 1].sram_end > copy.sram_addr:
+            first -= 1
+        last = bisect_left(starts, copy.sram_end, lo=first)
+        copies[first:last] = [copy]
+        starts[first:last] = [copy.sram_addr]
 
     def source(self, core: int, addr: int, rows: int, row_bytes: int, stride: int) -> Source | None:
-        """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any.
-
-        Only the latest copy into the tile's first page can be it: any later write there,
-        copy or not, leaves that page newer than every earlier copy.
-        """
-        owners = self._owners.get(core)
-        copy = None if owners is None else owners[addr >> PAGE_BITS]
+        """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any."""
+        at = bisect_right(self._starts.get(core, ()), addr) - 1
+        copy = self._copies[core][at] if at >= 0 else None
         end = addr + (rows - 1) * stride + row_bytes
-        if copy is None or not copy.sram_addr <= addr or end > copy.sram_end:
+        if copy is None or end > copy.sram_end:
             return None
         if not self.memory.sram_unchanged_since(copy.clock, core, addr, end):
             return None
