@@ -14,8 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_SOURCE_BITS = 10
+"""HBM pages of 1 KiB for the count of pending copies reading them: small, as the
+activations a step writes to HBM and reads back sit close together."""
 
-@dataclass(frozen=True)
+
+@dataclass(slots=True)
 class _Pending:
     """SRAM bytes [start, end) of one core are to hold HBM bytes from `hbm` on."""
 
@@ -33,6 +37,8 @@ class DeferredCopies:
         self._sram = sram
         self._pending: dict[int, list[_Pending]] = {}
         self._starts: dict[int, list[int]] = {}
+        self._sources = np.zeros((hbm.size >> _SOURCE_BITS) + 1, np.int32)
+        """Pending copies reading each HBM page: most HBM writes touch none, and skip the scan."""
 
     def pending(self, core: int) -> list[_Pending]:
         """The pending copies into `core`'s SRAM: the same list from then on, empty when none."""
@@ -42,8 +48,10 @@ class DeferredCopies:
     def defer(self, core: int, start: int, end: int, hbm: int) -> None:
         """SRAM [start, end) is to hold HBM [hbm, hbm + end - start); pending copies there are void."""
         at = self._cut(core, start, end, copy=False)
-        self._pending[core].insert(at, _Pending(start, end, hbm))
+        pending = _Pending(start, end, hbm)
+        self._pending[core].insert(at, pending)
         self._starts[core].insert(at, start)
+        self._count(pending, 1)
 
     def settle(self, core: int, ranges: tuple[tuple[int, int], ...]) -> None:
         """Do the parts of pending copies that fall in SRAM `ranges` of `core`."""
@@ -55,6 +63,8 @@ class DeferredCopies:
 
     def before_hbm_write(self, start: int, end: int) -> None:
         """Do every pending copy from HBM [start, end), which is about to change."""
+        if not self._sources[start >> _SOURCE_BITS : ((end - 1) >> _SOURCE_BITS) + 1].any():
+            return
         for core, pending in self._pending.items():
             for p in [p for p in pending if p.hbm < end and start < p.hbm + p.end - p.start]:
                 self._cut(core, p.start, p.end, copy=True)
@@ -80,11 +90,17 @@ class DeferredCopies:
             if copy:
                 source = p.hbm + low - p.start
                 self._sram(core)[low:high] = self._hbm[source : source + high - low]
+            self._count(p, -1)
             if p.start < low:
                 pieces.append(_Pending(p.start, low, p.hbm))
             if high < p.end:
                 pieces.append(_Pending(high, p.end, p.hbm + high - p.start))
             last += 1
+        for piece in pieces:
+            self._count(piece, 1)
         pending[first:last] = pieces
         starts[first:last] = [p.start for p in pieces]
         return first + (1 if pieces and pieces[0].start < start else 0)
+
+    def _count(self, p: _Pending, step: int) -> None:
+        self._sources[p.hbm >> _SOURCE_BITS : ((p.hbm + p.end - p.start - 1) >> _SOURCE_BITS) + 1] += step
