@@ -26,8 +26,9 @@ _INT_RANGE = {Dtype.INT8: (-128.0, 127.0), Dtype.INT32: (-(2.0**31), 2.0**31 - 1
 
 
 def to_fp32(values: np.ndarray) -> np.ndarray:
-    """Up-cast to fp32: exact for every dtype but int32, which rounds to nearest even."""
-    return values.astype(np.float32)
+    """Up-cast to fp32: exact for every dtype but int32, which rounds to nearest even. fp32
+    comes back as it is (callers make new arrays from it)."""
+    return values.astype(np.float32, copy=False)
 
 
 def cast(values: np.ndarray, dtype: Dtype) -> np.ndarray:
@@ -40,8 +41,11 @@ def cast(values: np.ndarray, dtype: Dtype) -> np.ndarray:
     if dtype is Dtype.BF16:
         return values.astype(ml_dtypes.bfloat16)
     low, high = _INT_RANGE[dtype]
-    rounded = np.rint(values.astype(np.float64))
-    return np.clip(np.nan_to_num(rounded, nan=0.0), low, high).astype(dtype.numpy)
+    rounded = np.rint(values, dtype=np.float64)
+    # maximum and minimum keep NaN, which then becomes 0 (inside every int range)
+    np.minimum(np.maximum(rounded, low, out=rounded), high, out=rounded)
+    np.copyto(rounded, 0.0, where=np.isnan(rounded))
+    return rounded.astype(dtype.numpy)
 
 
 def truncate(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.ndarray, np.ndarray | None]:

@@ -182,11 +182,18 @@ def _nothing() -> None:
 
 def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
     counters = [0] * len(streams)
+    # the semaphore and count each stream last stopped at, so that a visit to a stream still
+    # waiting costs one comparison
+    stopped_at: list[tuple[int, int]] = [(0, 0)] * len(streams)
     pending = list(range(len(streams)))
     while pending:
         progressed = False
         waiting = []
         for s in pending:
+            sem, needed = stopped_at[s]
+            if needed and semaphores[sem] < needed:
+                waiting.append(s)
+                continue
             steps = streams[s].steps
             pc, end = counters[s], len(steps)
             try:
@@ -196,6 +203,7 @@ def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
                         what()  # type: ignore[operator]
                     elif kind == _WAIT:
                         if semaphores[what] < count:  # type: ignore[index]
+                            stopped_at[s] = (what, count)  # type: ignore[assignment]
                             break
                         semaphores[what] -= count  # type: ignore[index]
                     else:
