@@ -4,7 +4,11 @@ Prints, per weight mode, decode tokens/s on the simulated chip (one compiled pro
 context bucket, reused every step), the tokens/s of the numpy float32 reference doing the
 same step, their ratio, and what one step executes.
 
-    python bench/funcsim_decode.py [--tokens 32]
+    python bench/funcsim_decode.py [--tokens 32] [--cores 1]
+
+`--cores` compiles for that many of fab1's 8 cores (default all); every core count computes
+the same bits, and fewer cores execute fewer instructions (no all-gathers, no repeated
+row-wide work).
 """
 
 import argparse
@@ -30,6 +34,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=32, help="decode steps to time")
     parser.add_argument("--weights", default="int8,bf16,fp32", help="comma-separated weight modes")
+    parser.add_argument("--cores", type=int, default=None, help="cores the programs use (default: all)")
     args = parser.parse_args()
     chip = load_chip("fab1")
     checkpoint = load_checkpoint("smollm2-135m")
@@ -42,14 +47,14 @@ def main() -> None:
 
     print(
         f"SmolLM2-135M decode on the functional simulator of {chip.name}, {args.tokens} steps after "
-        f"a {len(ids)}-token prompt"
+        f"a {len(ids)}-token prompt, programs on {args.cores or chip.cores} cores"
     )
     print(
         f"{'weights':>8} {'chip tok/s':>11} {'numpy tok/s':>12} {'chip/numpy':>11} "
         f"{'instr/token':>12} {'HBM MB/token':>13}"
     )
     for weights in args.weights.split(","):
-        model = ChipModel(chip, checkpoint, Numerics.for_weights(weights), max_context=128)
+        model = ChipModel(chip, checkpoint, Numerics.for_weights(weights), max_context=128, cores=args.cores)
         model.prefill(ids)
         model.step(504)  # compiles the decode program of this context bucket
         before = model.stats
