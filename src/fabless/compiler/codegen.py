@@ -339,8 +339,8 @@ class _Step:
             for core in self._each_core():
                 a, b = self.hidden_shares[core]
                 if b > a:
-                    x = _window(self.x, a, b)
-                    self.vpu.add(x, x, _window(self.proj, a, b), t, b - a)
+                    x = self.x.window(a, b)
+                    self.vpu.add(x, x, self.proj.window(a, b), t, b - a)
             self._all_gather(self.x, self.hidden_shares)
         elif name == "gate_proj":
             self._linear(f"{p}.gate_up", self.xn, self.hidden)
@@ -351,9 +351,9 @@ class _Step:
                 a, b = self.mlp_shares[core]
                 if b == a:
                     continue
-                mlp, hidden = _window(self.mlp, a, b), _window(self.hidden, a, b)
+                mlp, hidden = self.mlp.window(a, b), self.hidden.window(a, b)
                 if name == "silu_mul":
-                    up = _window(self.hidden, f + a, f + b)
+                    up = self.hidden.window(f + a, f + b)
                     self.vpu.unary(UnaryOp.SILU, hidden, hidden, t, b - a)
                     self.vpu.mul(mlp, hidden, up, t, b - a)
                 else:
@@ -402,8 +402,3 @@ class _Step:
         self.vpu.unary(UnaryOp.MUL_IMM, pooled, pooled, h, 1, 1.0 / t)
         row = Buffer("pooled_row", pooled.addr, 1, h, Dtype.FP32)
         self.lowering.store(row, self.lowering.layout["io.pooled"], rows=1)
-
-
-def _window(buffer: Buffer, start: int, end: int) -> Buffer:
-    """Columns [start, end) of `buffer`, rows keeping their pitch."""
-    return Buffer(buffer.name, buffer.at(0, start), buffer.rows, end - start, buffer.dtype, buffer.stride)

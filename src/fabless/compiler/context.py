@@ -85,9 +85,12 @@ class Lowering:
     ) -> None:
         if self.core:
             stream = f"c{self.core}.{stream}"
-            reads = tuple((f"sram{self.core}", a, b) if space == "sram" else (space, a, b) for space, a, b in reads)
-            writes = tuple((f"sram{self.core}", a, b) if space == "sram" else (space, a, b) for space, a, b in writes)
+            reads, writes = self._own_sram(reads), self._own_sram(writes)
         self.emitter.emit(stream, instruction, reads, writes)
+
+    def _own_sram(self, spans: tuple[Span, ...]) -> tuple[Span, ...]:
+        """The spans with "sram" naming the current core's SRAM; HBM is shared."""
+        return tuple((f"sram{self.core}", a, b) if space == "sram" else (space, a, b) for space, a, b in spans)
 
     def load(
         self,

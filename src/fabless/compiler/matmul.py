@@ -32,7 +32,7 @@ class MatmulScratch:
 
 
 def plan_linear(lowering: Lowering, name: str, m: int, k: int, n: int, budget: int) -> MatmulTiling:
-    """The weight tiling of one projection with SRAM `budget` for its two weight slots."""
+    """The weight tiling of one projection with SRAM `budget` for its double-buffered tiles."""
     numerics = lowering.layout.numerics
     integer = numerics.weights == "int8"
     return plan_matmul(
@@ -94,7 +94,7 @@ def lower_linear(
         _slice_int16(lowering, x, x_row, m, k, scratch)
     _stationary(lowering, name, x, x_row, m, out, scratch, vectors if quantized else None, columns)
     for start, end in columns:
-        window = _window(out, start)
+        window = out.window(start, end)
         if integer:
             low = Buffer(out.name, out.at(m, start), m, end - start, Dtype.FP32, out.stride)
             _vpu_binary(lowering, BinaryOp.ADD, window, window, low, m, end - start)
@@ -115,11 +115,6 @@ def merge_columns(columns: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int]
         else:
             out.append((start, end))
     return tuple(out)
-
-
-def _window(buffer: Buffer, col: int) -> Buffer:
-    """`buffer` from column `col` on, rows keeping their pitch."""
-    return Buffer(buffer.name, buffer.at(0, col), buffer.rows, buffer.cols - col, buffer.dtype, buffer.stride)
 
 
 def _stationary(

@@ -34,6 +34,10 @@ class Buffer:
         """Byte address of element [row, col]."""
         return self.addr + row * self.stride + col * self.dtype.itemsize
 
+    def window(self, start: int, end: int) -> "Buffer":
+        """Columns [start, end) of this tile, rows keeping their pitch."""
+        return Buffer(self.name, self.at(0, start), self.rows, end - start, self.dtype, self.stride)
+
     def span(self, row: int = 0, rows: int | None = None) -> tuple[str, int, int]:
         """The bytes of rows [row, row + rows) for dependency tracking."""
         rows = self.rows - row if rows is None else rows

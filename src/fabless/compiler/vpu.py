@@ -113,7 +113,7 @@ class VectorOps:
     def rope(self, x: Buffer, col: int, cols: int, rows: int, tables: tuple[Buffer, Buffer], head_dim: int) -> None:
         """In-place rotate-half RoPE of columns [col, col + cols) of fp32 `x`."""
         cos, sin = tables
-        window = Buffer(x.name, x.at(0, col), rows, cols, x.dtype, x.stride)
+        window = x.window(col, col + cols)
         self.lowering.emit(
             _VPU,
             VpuRope(
