@@ -12,9 +12,10 @@ HBM_SPAN, SRAM_SPAN = 0x3000, 0x3000  # a few 4 KiB pages, so copies share and s
 def rows_and_strides(draw: st.DrawFn) -> tuple[int, int, int, int]:
     rows = draw(st.integers(1, 4))
     row_bytes = draw(st.integers(1, 1500))
-    contiguous = draw(st.booleans())
-    hbm_stride = row_bytes if contiguous else row_bytes + draw(st.integers(0, 300))
-    sram_stride = row_bytes if contiguous else row_bytes + draw(st.integers(0, 300))
+    # contiguous; a dense SRAM tile from strided (even overlapping) HBM rows; strided both sides
+    layout = draw(st.sampled_from(["contiguous", "dense", "strided"]))
+    hbm_stride = row_bytes if layout == "contiguous" else draw(st.integers(0, row_bytes + 300))
+    sram_stride = row_bytes + (draw(st.integers(0, 300)) if layout == "strided" else 0)
     return rows, row_bytes, hbm_stride, sram_stride
 
 
@@ -27,6 +28,8 @@ def instructions(draw: st.DrawFn) -> tuple[str, object]:
         return "vpu", VpuUnary(op=UnaryOp.COPY, dst_addr=dst, dst_stride=0, dst_dtype=Dtype.INT8, src_addr=src,
                                src_stride=0, src_dtype=Dtype.INT8, rows=1, cols=cols)
     rows, row_bytes, hbm_stride, sram_stride = rows_and_strides(draw)
+    if kind == "store":
+        hbm_stride = max(hbm_stride, row_bytes)  # a destination's rows may not overlap
     hbm = draw(st.integers(0, HBM_SPAN - (rows - 1) * hbm_stride - row_bytes))
     sram = draw(st.integers(0, SRAM_SPAN - (rows - 1) * sram_stride - row_bytes))
     if kind == "load":

@@ -1,11 +1,12 @@
-"""Deferred DMA copies: a contiguous `dma.load` lands in SRAM only once its bytes are needed.
+"""Deferred DMA copies: a `dma.load` into dense SRAM lands only once its bytes are needed.
 
 Streamed weights are mostly read by MXU loads that find their prepared form by provenance
 (see provenance.py) and never look at the bytes, and the next load into the same buffer
 overwrites them: copying them costs a decode step as much as its matmuls. So such a load
 only notes what SRAM is to hold; the bytes are copied when an instruction reads or
 partly writes them, just before HBM under their source changes, or when the run ends.
-What every instruction sees is unchanged.
+What every instruction sees is unchanged. The HBM side may be strided (a column window of
+a weight matrix); the SRAM side must be one dense range, so that a load overwrites it all.
 """
 
 from bisect import bisect_right
@@ -21,11 +22,25 @@ activations a step writes to HBM and reads back sit close together."""
 
 @dataclass(slots=True)
 class _Pending:
-    """SRAM bytes [start, end) of one core are to hold HBM bytes from `hbm` on."""
+    """SRAM bytes [start, end) of one core are to hold part of a load that began at SRAM
+    `origin`: SRAM byte `origin + r * row_bytes + c` (c < row_bytes) holds HBM byte
+    `hbm + r * hbm_stride + c`. A contiguous load is one row."""
 
     start: int
     end: int
+    origin: int
     hbm: int
+    row_bytes: int
+    hbm_stride: int
+
+    def piece(self, start: int, end: int) -> "_Pending":
+        return _Pending(start, end, self.origin, self.hbm, self.row_bytes, self.hbm_stride)
+
+    def hbm_span(self) -> tuple[int, int]:
+        """HBM bytes [first, last) the pending bytes are read from (with any gaps between rows)."""
+        first_row = (self.start - self.origin) // self.row_bytes
+        last_row = (self.end - 1 - self.origin) // self.row_bytes
+        return self.hbm + first_row * self.hbm_stride, self.hbm + last_row * self.hbm_stride + self.row_bytes
 
 
 class DeferredCopies:
@@ -45,10 +60,13 @@ class DeferredCopies:
         self._starts.setdefault(core, [])
         return self._pending.setdefault(core, [])
 
-    def defer(self, core: int, start: int, end: int, hbm: int) -> None:
-        """SRAM [start, end) is to hold HBM [hbm, hbm + end - start); pending copies there are void."""
+    def defer(self, core: int, start: int, end: int, hbm: int, row_bytes: int, hbm_stride: int) -> None:
+        """Dense SRAM [start, end) is to hold rows of `row_bytes` read `hbm_stride` apart
+        from HBM `hbm` on; pending copies there are void."""
         at = self._cut(core, start, end, copy=False)
-        pending = _Pending(start, end, hbm)
+        if hbm_stride == row_bytes:
+            row_bytes = hbm_stride = end - start  # contiguous: one row, byte for byte
+        pending = _Pending(start, end, start, hbm, row_bytes, hbm_stride)
         self._pending[core].insert(at, pending)
         self._starts[core].insert(at, start)
         self._count(pending, 1)
@@ -66,7 +84,7 @@ class DeferredCopies:
         if not self._sources[start >> _SOURCE_BITS : ((end - 1) >> _SOURCE_BITS) + 1].any():
             return
         for core, pending in self._pending.items():
-            for p in [p for p in pending if p.hbm < end and start < p.hbm + p.end - p.start]:
+            for p in [p for p in pending if _overlaps(p.hbm_span(), start, end)]:
                 self._cut(core, p.start, p.end, copy=True)
 
     def flush(self) -> None:
@@ -88,13 +106,12 @@ class DeferredCopies:
             p = pending[last]
             low, high = max(p.start, start), min(p.end, end)
             if copy:
-                source = p.hbm + low - p.start
-                self._sram(core)[low:high] = self._hbm[source : source + high - low]
+                self._copy(core, p, low, high)
             self._count(p, -1)
             if p.start < low:
-                pieces.append(_Pending(p.start, low, p.hbm))
+                pieces.append(p.piece(p.start, low))
             if high < p.end:
-                pieces.append(_Pending(high, p.end, p.hbm + high - p.start))
+                pieces.append(p.piece(high, p.end))
             last += 1
         for piece in pieces:
             self._count(piece, 1)
@@ -102,5 +119,29 @@ class DeferredCopies:
         starts[first:last] = [p.start for p in pieces]
         return first + (1 if pieces and pieces[0].start < start else 0)
 
+    def _copy(self, core: int, p: _Pending, low: int, high: int) -> None:
+        """SRAM [low, high) of pending copy `p` from its HBM source."""
+        sram = self._sram(core)
+        offset = low - p.origin
+        if p.hbm_stride == p.row_bytes:
+            source = p.hbm + offset
+            sram[low:high] = self._hbm[source : source + high - low]
+            return
+        first, skip = divmod(offset, p.row_bytes)
+        rows = -(-(skip + high - low) // p.row_bytes)
+        source = np.ndarray(
+            (rows, p.row_bytes), np.uint8, buffer=self._hbm, offset=p.hbm + first * p.hbm_stride,
+            strides=(p.hbm_stride, 1),
+        )
+        if skip == 0 and high - low == rows * p.row_bytes:
+            sram[low:high].reshape(rows, p.row_bytes)[...] = source
+        else:
+            sram[low:high] = source.reshape(-1)[skip : skip + high - low]
+
     def _count(self, p: _Pending, step: int) -> None:
-        self._sources[p.hbm >> _SOURCE_BITS : ((p.hbm + p.end - p.start - 1) >> _SOURCE_BITS) + 1] += step
+        first, last = p.hbm_span()
+        self._sources[first >> _SOURCE_BITS : ((last - 1) >> _SOURCE_BITS) + 1] += step
+
+
+def _overlaps(span: tuple[int, int], start: int, end: int) -> bool:
+    return span[0] < end and start < span[1]

@@ -18,11 +18,12 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
     ((start, end),) = unit.writes
     unit.writes.clear()  # the load settles and marks its own bytes, then records what they now copy
     memory, provenance, core, deferred = unit.memory, unit.provenance, unit.core, unit.memory.deferred
-    contiguous = instr.rows == 1 or instr.sram_stride == instr.row_bytes == instr.hbm_stride
+    dense = instr.rows == 1 or instr.sram_stride == instr.row_bytes
+    hbm_stride = instr.hbm_stride if instr.rows > 1 else instr.row_bytes
 
     def run() -> None:
-        if contiguous:
-            deferred.defer(core, start, end, instr.hbm_addr)
+        if dense:
+            deferred.defer(core, start, end, instr.hbm_addr, instr.row_bytes, hbm_stride)
         else:
             # the bytes between strided rows keep what they held, deferred copies included
             deferred.settle(core, ((start, end),))
