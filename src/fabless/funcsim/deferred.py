@@ -129,14 +129,14 @@ class DeferredCopies:
             return
         first, skip = divmod(offset, p.row_bytes)
         rows = -(-(skip + high - low) // p.row_bytes)
-        source = np.ndarray(
+        strided = np.ndarray(
             (rows, p.row_bytes), np.uint8, buffer=self._hbm, offset=p.hbm + first * p.hbm_stride,
             strides=(p.hbm_stride, 1),
         )
         if skip == 0 and high - low == rows * p.row_bytes:
-            sram[low:high].reshape(rows, p.row_bytes)[...] = source
+            sram[low:high].reshape(rows, p.row_bytes)[...] = strided
         else:
-            sram[low:high] = source.reshape(-1)[skip : skip + high - low]
+            sram[low:high] = strided.reshape(-1)[skip : skip + high - low]
 
     def _count(self, p: _Pending, step: int) -> None:
         first, last = p.hbm_span()
