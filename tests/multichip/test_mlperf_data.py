@@ -16,6 +16,14 @@ def test_published_results_cover_the_three_systems_in_both_scenarios():
     assert all(r.accelerators == 8 and r.result_id and r.date for r in results)
 
 
+def test_every_submission_is_simulated_on_its_own_plan_and_batch_limit():
+    """Each row records the TP degree and the engine's max sequences its submission used
+    (TensorRT-LLM configs for NVIDIA, the vLLM harness's max_num_seqs for AMD)."""
+    limits = {(r.chip, r.scenario): r.max_batch for r in published_results()}
+    assert all(r.plan is not None for r in published_results())
+    assert limits[("mi300x", "offline")] == 2048 and limits[("mi300x", "server")] == 768
+
+
 def test_mean_answer_length_is_published_tokens_over_samples():
     with (resources.files("fabless") / "data" / "mlperf" / "llama2_70b.csv").open() as handle:
         rows = list(csv.DictReader(handle))
