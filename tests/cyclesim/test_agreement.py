@@ -30,6 +30,8 @@ FIRST_TILE = (
 
 
 def _reasons(chip: str, workload: Workload) -> list[str]:
+    if chip == "edge1" and workload.ops == ("attention",) and workload.phase == "decode":
+        return []
     if "attention" in workload.ops or (not workload.ops and workload.phase == "prefill"):
         return [CHAINED]
     if workload.phase == "prefill" and (chip, workload.ops) in (

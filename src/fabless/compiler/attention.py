@@ -10,6 +10,7 @@ multiply the same keys in one pass when a step has one token.
 from dataclasses import dataclass, replace
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
+from fabless.compiler.emitter import Span
 from fabless.compiler.sram import Buffer, window_spans
 from fabless.compiler.tiling import accumulator_rows
 from fabless.isa import (
@@ -85,22 +86,78 @@ def lower_attention(
     first = min(unit.score_row for unit in units)
     units = [replace(unit, score_row=unit.score_row - first) for unit in units]
     batches = [units] if tokens == 1 else [[unit] for unit in units]
-    keys: tuple[int, Buffer] | None = None
-    values: tuple[int, Buffer] | None = None
-    loads = 0
-    for batch_index, batch in enumerate(batches):
-        scores, probs = s.scores[batch_index % 2], s.probs[batch_index % 2]
+    kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s)
+    mxus = _MxuPass(lowering)
+
+    def scores_of(index: int) -> None:
+        for unit in batches[index]:
+            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], kv_len, d)
+        mxus.flush()
+
+    # Software-pipelined: batch b+1's keys and scores are emitted before batch b's softmax,
+    # into the other slot, so the MXUs score the next head while the VPU runs this one's
+    # softmax, and the DMA queue loads ahead of both.
+    scores_of(0)
+    for index, batch in enumerate(batches):
+        if index + 1 < len(batches):
+            scores_of(index + 1)
+        probs = s.probs[index % 2]
+        _softmax(lowering, s.scores[index % 2], probs, sum(unit.rows for unit in batch), kv_len, s, tokens)
         for unit in batch:
-            if keys is None or keys[0] != unit.kv_head:
-                keys = (unit.kv_head, _cached(lowering, layer, 0, unit.kv_head, qkv, tokens, kv_len, s, loads))
-                loads += 1
-            _scores(lowering, unit, keys[1], scores, kv_len, d)
-        _softmax(lowering, scores, probs, sum(unit.rows for unit in batch), kv_len, s, tokens)
-        for unit in batch:
-            if values is None or values[0] != unit.kv_head:
-                values = (unit.kv_head, _cached(lowering, layer, 1, unit.kv_head, qkv, tokens, kv_len, s, loads))
-                loads += 1
-            _weighted_values(lowering, unit, probs, values[1], kv_len, d, out.dtype)
+            _weighted_values(mxus, unit, probs, kv.get(1, unit.kv_head), kv_len, d, out.dtype)
+        mxus.flush()
+
+
+class _KvSlots:
+    """Each KV head's keys and values, loaded once into alternating slots."""
+
+    def __init__(
+        self, lowering: Lowering, layer: int, qkv: Buffer, tokens: int, kv_len: int, s: AttentionScratch
+    ) -> None:
+        self.args = (lowering, layer, qkv, tokens, kv_len, s)
+        self.held: list[tuple[int, Buffer] | None] = [None, None]
+        self.loads = [0, 0]
+
+    def get(self, kv: int, kv_head: int) -> Buffer:
+        """Keys (kv=0) or values (kv=1) of `kv_head`, loading them if the slot holds another head's."""
+        held = self.held[kv]
+        if held is None or held[0] != kv_head:
+            lowering, layer, qkv, tokens, kv_len, s = self.args
+            held = (kv_head, _cached(lowering, layer, kv, kv_head, qkv, tokens, kv_len, s, self.loads[kv]))
+            self.held[kv] = held
+            self.loads[kv] += 1
+        return held[1]
+
+
+class _MxuPass:
+    """Gemms dealt round the MXUs, each into its own accumulator rows, with the stores held
+    back until the pass ends or an accumulator is full: an array then streams its next gemm
+    instead of draining before every store."""
+
+    def __init__(self, lowering: Lowering) -> None:
+        self.lowering = lowering
+        self.capacity = accumulator_rows(lowering.chip)
+        self.used: dict[str, int] = {}
+        self.stores: dict[str, list[tuple[MxuStore, tuple[Span, ...]]]] = {}
+
+    def gemm(self, gemm: MxuGemm, reads: tuple[Span, ...], store: MxuStore, writes: tuple[Span, ...]) -> None:
+        mxu = self.lowering.next_mxu()
+        row = self.used.get(mxu, 0)
+        if row + gemm.m > self.capacity:
+            self._flush(mxu)
+            row = 0
+        self.lowering.emit(mxu, replace(gemm, acc_row=row), reads=reads)
+        self.stores.setdefault(mxu, []).append((replace(store, acc_row=row), writes))
+        self.used[mxu] = row + gemm.m
+
+    def flush(self) -> None:
+        for mxu in list(self.stores):
+            self._flush(mxu)
+
+    def _flush(self, mxu: str) -> None:
+        for store, writes in self.stores.pop(mxu, ()):
+            self.lowering.emit(mxu, store, writes=writes)
+        self.used[mxu] = 0
 
 
 def _units(qkv: Buffer, out: Buffer, tokens: int, heads: int, group: int, d: int) -> list[_Unit]:
@@ -196,15 +253,14 @@ def _row_blocks(lowering: Lowering, rows: int) -> list[tuple[int, int]]:
     return [(r0, min(block, rows - r0)) for r0 in range(0, rows, block)]
 
 
-def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: int, d: int) -> None:
-    cols = lowering.chip.core.matrix.cols
+def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: int, d: int) -> None:
+    cols = mxus.lowering.chip.core.matrix.cols
     for c0 in range(0, kv_len, cols):
         width = min(cols, kv_len - c0)
-        for r0, rows in _row_blocks(lowering, unit.rows):
-            mxu = lowering.next_mxu()
+        for r0, rows in _row_blocks(mxus.lowering, unit.rows):
             q_addr = unit.q_addr + r0 * unit.q_stride
-            lowering.emit(
-                mxu,
+            row = unit.score_row + r0
+            mxus.gemm(
                 MxuGemm(
                     x_addr=q_addr,
                     x_stride=unit.q_stride,
@@ -218,14 +274,10 @@ def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_le
                     acc_row=0,
                     transposed=1,
                 ),
-                reads=(
+                (
                     ("sram", q_addr, q_addr + (rows - 1) * unit.q_stride + 4 * d),
                     ("sram", keys.at(c0), keys.at(c0 + width - 1) + d * keys.dtype.itemsize),
                 ),
-            )
-            row = unit.score_row + r0
-            lowering.emit(
-                mxu,
                 MxuStore(
                     acc_row=0,
                     m=rows,
@@ -235,7 +287,7 @@ def _scores(lowering: Lowering, unit: _Unit, keys: Buffer, scores: Buffer, kv_le
                     out_stride=scores.stride,
                     out_dtype=Dtype.FP32,
                 ),
-                writes=window_spans(scores.at(row, c0), rows, scores.stride, 4 * width),
+                window_spans(scores.at(row, c0), rows, scores.stride, 4 * width),
             )
 
 
@@ -313,16 +365,15 @@ def _softmax(
 
 
 def _weighted_values(
-    lowering: Lowering, unit: _Unit, probs: Buffer, values: Buffer, kv_len: int, d: int, out_dtype: Dtype
+    mxus: _MxuPass, unit: _Unit, probs: Buffer, values: Buffer, kv_len: int, d: int, out_dtype: Dtype
 ) -> None:
-    cols = lowering.chip.core.matrix.cols
+    cols = mxus.lowering.chip.core.matrix.cols
     for c0 in range(0, d, cols):
         width = min(cols, d - c0)
-        for r0, rows in _row_blocks(lowering, unit.rows):
-            mxu = lowering.next_mxu()
+        for r0, rows in _row_blocks(mxus.lowering, unit.rows):
             row = unit.score_row + r0
-            lowering.emit(
-                mxu,
+            out_addr = unit.out_addr + r0 * unit.out_stride + c0 * out_dtype.itemsize
+            mxus.gemm(
                 MxuGemm(
                     x_addr=probs.at(row),
                     x_stride=probs.stride,
@@ -335,11 +386,7 @@ def _weighted_values(
                     w_dtype=values.dtype,
                     acc_row=0,
                 ),
-                reads=(probs.span(row, rows), ("sram", values.addr, values.at(kv_len - 1, d))),
-            )
-            out_addr = unit.out_addr + r0 * unit.out_stride + c0 * out_dtype.itemsize
-            lowering.emit(
-                mxu,
+                (probs.span(row, rows), ("sram", values.addr, values.at(kv_len - 1, d))),
                 MxuStore(
                     acc_row=0,
                     m=rows,
@@ -349,5 +396,5 @@ def _weighted_values(
                     out_stride=unit.out_stride,
                     out_dtype=out_dtype,
                 ),
-                writes=window_spans(out_addr, rows, unit.out_stride, width * out_dtype.itemsize),
+                window_spans(out_addr, rows, unit.out_stride, width * out_dtype.itemsize),
             )
