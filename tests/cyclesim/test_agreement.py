@@ -23,23 +23,12 @@ CHAINED = (
     "analytical prices attention as one pipelined flash kernel; the program runs a dependent chain per "
     "KV head (KV load with 400 ns HBM latency, scores, fp32 softmax passes on the VPU through SRAM, values)"
 )
-FIRST_TILE = (
-    "a 1-2 us program exposes the 400 ns HBM latency of its first weight tile and its prologue (token, "
-    "position, mask and RoPE loads), which the analytical model does not charge"
-)
-
 
 def _reasons(chip: str, workload: Workload) -> list[str]:
     if chip == "edge1" and workload.ops == ("attention",) and workload.phase == "decode":
         return []
     if "attention" in workload.ops or (not workload.ops and workload.phase == "prefill"):
         return [CHAINED]
-    if workload.phase == "prefill" and (chip, workload.ops) in (
-        ("edge1", ("o_proj",)),
-        ("wide1", ("o_proj",)),
-        ("wide1", ("down_proj",)),
-    ):
-        return [FIRST_TILE]
     return []
 
 

@@ -5,10 +5,12 @@ into an array one row per cycle and then m activation rows stream through it, on
 cycle (a PE that does two 8-bit MACs a cycle streams two rows; fp32 at a quarter rate
 streams one every four cycles). With a shadow weight buffer (`weight_buffers = 2`) a
 tile's load hides behind the previous tile's stream and the array fills and drains once
-per op (rows + cols cycles); with one, every tile pays its load, its stream and a drain
-before the next load may start. m is cut into blocks that fit the accumulator, and
-weights are reloaded for every block. Column blocks (with all their K tiles, which
-accumulate in place) are dealt round-robin to all MXUs of all cores.
+per op (rows + cols cycles), but nothing hides the first tile's load; with one, every tile
+pays its load, its stream and a drain before the next load may start. Either way the last
+block's results leave the accumulator one row per cycle before the op is done. m is cut
+into blocks that fit the accumulator, and weights are reloaded for every block. Column
+blocks (with all their K tiles, which accumulate in place) are dealt round-robin to all
+MXUs of all cores.
 """
 
 import math
@@ -54,9 +56,12 @@ class SystolicFamily:
         per_unit = math.ceil(blocks / chip.matrix_units) * math.ceil(k / mxu.rows)
         load = min(k, mxu.rows)
         stream = m_block / rows_per_cycle
+        # The last block's results leave the accumulator one row per cycle after the drain.
+        store = m_block
         if (mxu.weight_buffers or 1) > 1:
-            return per_unit * max(stream, load) + mxu.rows + mxu.cols
-        return per_unit * (load + stream + mxu.rows + mxu.cols)
+            # The first tile loads before anything streams; later loads hide behind streams.
+            return load + max(0, per_unit - 1) * max(stream, load) + stream + mxu.rows + mxu.cols + store
+        return per_unit * (load + stream + mxu.rows + mxu.cols) + store
 
 
 def _rows_per_cycle(chip: ChipSpec, dtype: str) -> float:
