@@ -5,6 +5,12 @@ vector the host writes), so one decode program serves every position of its cont
 bucket: attention runs over the bucket's `kv_len` keys and a causal mask row, gathered
 by position, hides the ones not written yet. Grouped-query heads that share a KV head
 multiply the same keys in one pass when a step has one token.
+
+A prefill runs its query heads as a software pipeline over two score and probability
+slots: the next head's KV loads and scores are emitted before this head's softmax and
+values, so the DMA queue, the MXUs and the VPU each work on a different head. Pipelining
+only reorders work: every score, softmax and weighted sum is the same instruction on the
+same operands, so the results are the same bits.
 """
 
 from dataclasses import dataclass, replace
