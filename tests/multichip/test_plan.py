@@ -17,7 +17,8 @@ from fabless.multichip import (
     send_s,
     stage_config,
 )
-from fabless.perf import decode_time, prefill_time
+from fabless.perf import decode_time, efficiency_for, phase_time_s, prefill_time
+from fabless.perf.serving import engine_overhead_s
 
 FP8 = Precision.from_options("fp8")
 
@@ -74,10 +75,11 @@ def test_candidate_plans_use_exactly_the_chips(llama70b):
 
 
 def test_one_chip_step_is_the_performance_model(llama70b):
+    """On one chip a step is the calibrated serving step: the kernels plus the engine's cost."""
     chip = load_chip("h200")
     timer = ShardedStepTimer(chip, llama70b, FP8, ParallelPlan(tp=1))
-    assert timer.decode_s(32, 1000) == decode_time(chip, llama70b, FP8, 32, 1000).time_s
-    assert timer.prefill_s(2048, 512) == prefill_time(chip, llama70b, FP8, 4, 512).time_s
+    assert timer.decode_s(32, 1000) == pytest.approx(phase_time_s(chip, llama70b, FP8, "decode", 32, 1000, 1))
+    assert timer.prefill_s(2048, 512) == pytest.approx(phase_time_s(chip, llama70b, FP8, "prefill", 4, 512, 1))
 
 
 def test_tensor_parallel_step_adds_two_all_reduces_per_layer(llama70b):
@@ -85,7 +87,8 @@ def test_tensor_parallel_step_adds_two_all_reduces_per_layer(llama70b):
     timer = ShardedStepTimer(chip, llama70b, FP8, ParallelPlan(tp=4))
     compute = decode_time(chip, stage_config(llama70b, tp=4), FP8, 64, 1000).time_s
     reduce = all_reduce_s(timer.network, 4, 64 * 8192 * 2)  # [64, hidden] in bf16
-    assert timer.decode_s(64, 1000) == pytest.approx(compute + 80 * 2 * reduce)
+    engine = engine_overhead_s(efficiency_for(chip), 64)
+    assert timer.decode_s(64, 1000) == pytest.approx(compute + 80 * 2 * reduce + engine)
 
 
 def test_pipeline_decode_keeps_pp_micro_batches_in_flight(llama70b):
@@ -93,7 +96,9 @@ def test_pipeline_decode_keeps_pp_micro_batches_in_flight(llama70b):
     timer = ShardedStepTimer(chip, llama70b, FP8, ParallelPlan(tp=1, pp=2))
     stage = decode_time(chip, stage_config(llama70b, tp=1, pp=2), FP8, 32, 1000).time_s
     hop = send_s(timer.network, 32 * 8192 * 1.0)  # [32, hidden] fp8 activations to the next stage
-    assert timer.decode_s(64, 1000) == pytest.approx(2 * stage + hop)
+    # The engine's own cost is paid once per step, for all 64 sequences, not per stage.
+    engine = engine_overhead_s(efficiency_for(chip), 64)
+    assert timer.decode_s(64, 1000) == pytest.approx(2 * stage + hop + engine)
 
 
 def test_overlap_hides_the_shorter_of_compute_and_communication(llama70b):
@@ -102,8 +107,9 @@ def test_overlap_hides_the_shorter_of_compute_and_communication(llama70b):
     hidden = ShardedStepTimer(chip, llama70b, FP8, ParallelPlan(tp=8), overlap=1.0)
     compute = decode_time(chip, stage_config(llama70b, tp=8), FP8, 16, 500).time_s
     comm = serial.stage_comm_s(16)
-    assert serial.decode_s(16, 500) == pytest.approx(compute + comm)
-    assert hidden.decode_s(16, 500) == pytest.approx(max(compute, comm))
+    engine = engine_overhead_s(efficiency_for(chip), 16)
+    assert serial.decode_s(16, 500) == pytest.approx(compute + comm + engine)
+    assert hidden.decode_s(16, 500) == pytest.approx(max(compute, comm) + engine)
 
 
 def test_search_returns_the_fewest_chips_that_fit_and_meet_tpot():
@@ -129,8 +135,9 @@ def test_pipeline_prefill_pays_the_bubble_only_when_alone(llama70b):
     stage = prefill_time(chip, stage_config_4, FP8, 1, 512).time_s
     hop = send_s(timer.network, 512 * 8192 * 1.0)
     # Kept full by other micro-batches: 4 stage times; alone: 4 + 3 (fill and drain).
-    assert timer.prefill_s(2048, 512) == pytest.approx(4 * stage + 3 * hop)
-    assert timer.lone_prefill_s(2048) == pytest.approx(7 * stage + 3 * hop)
+    eff = efficiency_for(chip)
+    assert timer.prefill_s(2048, 512) == pytest.approx(4 * stage + 3 * hop + engine_overhead_s(eff, 4))
+    assert timer.lone_prefill_s(2048) == pytest.approx(7 * stage + 3 * hop + engine_overhead_s(eff, 1))
 
 
 def test_kv_transfer_moves_each_shard_in_parallel(llama70b):

@@ -15,6 +15,10 @@ stage's per-chip graph) plus its collectives:
   prompt on an idle replica cannot fill the pipeline: split into pp chunks it pays the
   fill and drain bubble, 2 pp - 1 stage times on tokens / pp (`lone_prefill_s`).
 
+Every step also pays the serving engine's own cost outside the kernels, once per step
+whatever the plan: a fixed part and a part per sequence in the step (`engine_overhead_s`,
+the calibrated `step_overhead_s` and `sequence_overhead_s`).
+
 Overlap: a fraction `overlap` of the shorter of compute and communication is hidden
 under the other. Tensor-parallel all-reduces sit on the critical path of the next
 matmul, so the default is 0 (no overlap), as in TensorRT-LLM and vLLM without
@@ -32,7 +36,8 @@ from fabless.multichip.collectives import Algorithm, all_reduce_s, all_to_all_s,
 from fabless.multichip.network import Network, network_for
 from fabless.multichip.plan import ParallelPlan
 from fabless.multichip.shard import stage_config
-from fabless.perf import decode_time, prefill_time
+from fabless.perf import Efficiency, decode_time, efficiency_for, prefill_time
+from fabless.perf.serving import engine_overhead_s
 
 REDUCE_BYTES = DTYPE_BYTES["bf16"]
 
@@ -49,23 +54,27 @@ class ShardedStepTimer:
     algorithm: Algorithm = "auto"
     network: Network = field(init=False)
     stage: ModelConfig = field(init=False)
+    efficiency: Efficiency = field(init=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.overlap <= 1.0:
             raise FablessError(f"overlap must be between 0 and 1 (got {self.overlap})")
         self.network = network_for(self.chip, self.plan.chips_per_replica)
         self.stage = stage_config(self.config, self.plan.tp, self.plan.pp, self.plan.ep)
+        self.efficiency = efficiency_for(self.chip)
 
     def prefill_s(self, tokens: int, seq: int) -> float:
         pp = self.plan.pp
         micro = max(1, math.ceil(tokens / pp))
-        return pp * self._prefill_stage_s(micro, seq) + (pp - 1) * self._send_s(micro)
+        engine = engine_overhead_s(self.efficiency, math.ceil(tokens / max(1, seq)))
+        return pp * self._prefill_stage_s(micro, seq) + (pp - 1) * self._send_s(micro) + engine
 
     def lone_prefill_s(self, tokens: int) -> float:
         """One prompt on an idle replica: pp chunks through pp stages, bubble included."""
         pp = self.plan.pp
         micro = max(1, math.ceil(tokens / pp))
-        return (2 * pp - 1) * self._prefill_stage_s(micro, micro) + (pp - 1) * self._send_s(micro)
+        engine = engine_overhead_s(self.efficiency, 1)
+        return (2 * pp - 1) * self._prefill_stage_s(micro, micro) + (pp - 1) * self._send_s(micro) + engine
 
     def decode_s(self, batch: int, context: int) -> float:
         if batch == 0:
@@ -74,7 +83,7 @@ class ShardedStepTimer:
         micro = max(1, math.ceil(batch / pp))
         compute = decode_time(self.chip, self.stage, self.precision, micro, context).time_s
         stage = self._combine(compute, self.stage_comm_s(micro))
-        return pp * stage + (pp - 1) * self._send_s(micro)
+        return pp * stage + (pp - 1) * self._send_s(micro) + engine_overhead_s(self.efficiency, batch)
 
     def _prefill_stage_s(self, tokens: int, seq: int) -> float:
         seq = max(1, min(seq, tokens, self.config.max_positions))

@@ -27,7 +27,16 @@ from fabless.perf.serving import phase_time_s
 
 DATA = resources.files("fabless") / "data" / "calibration"
 
-FITTED = ("matmul", "matmul_fp8", "attention", "hbm", "kernel_overhead_s", "step_overhead_s", "sustained_compute")
+FITTED = (
+    "matmul",
+    "matmul_fp8",
+    "attention",
+    "hbm",
+    "kernel_overhead_s",
+    "step_overhead_s",
+    "sequence_overhead_s",
+    "sustained_compute",
+)
 """Parameters the fit moves; the rest keep their family defaults."""
 _BOUNDS = {
     "matmul": (0.3, 1.0),
@@ -36,6 +45,8 @@ _BOUNDS = {
     "hbm": (0.6, 0.92),
     "kernel_overhead_s": (0.5e-6, 20e-6),
     "step_overhead_s": (0.0, 5e-3),
+    # A millisecond per sequence per step would be a slower host than any engine measured.
+    "sequence_overhead_s": (0.0, 1e-3),
     "sustained_compute": (0.5, 1.0),
 }
 
@@ -157,11 +168,27 @@ def _informs(parameter: str, measurements: list[Measurement]) -> bool:
         return bool(dtypes & {"bf16", "fp16", "fp32"})
     if parameter == "attention":
         return "prefill" in kinds
-    if parameter in ("step_overhead_s", "sustained_compute"):
+    if parameter == "step_overhead_s":
         return bool(kinds - {"gemm"})
-    # HBM bandwidth and per-kernel cost show only in memory-bound or short kernels: decode
-    # steps and GEMMs with a thin side; large square GEMMs leave them undetermined.
-    return "decode" in kinds or any(m.kind == "gemm" and _thin(m) for m in measurements)
+    if parameter == "sustained_compute":
+        # The power-capped rate shows in compute-bound whole steps: prefills. Decode steps are
+        # memory- and overhead-bound (a few tenths of a percent of a TP8 decode step at batch 16).
+        return "prefill" in kinds
+    if parameter == "sequence_overhead_s":
+        # A per-sequence cost separates from the fixed step cost only across batch sizes.
+        return len({dict(m.shape)["batch"] for m in measurements if m.kind != "gemm"}) > 1
+    # HBM bandwidth and per-kernel cost show only in memory-bound or short kernels: GEMMs with
+    # a thin side price them directly; large square GEMMs leave them undetermined. Decode steps
+    # show them too, but one model shard streams the same weights through the same kernels at
+    # every batch, a constant that trades freely against the fixed step cost: only steps of
+    # shards of different sizes (models, TP degrees, weight dtypes) tell the three apart.
+    if any(m.kind == "gemm" and _thin(m) for m in measurements):
+        return True
+    shards = {
+        (shape.get("model"), shape.get("weights_dtype"), shape.get("chips"))
+        for shape in (dict(m.shape) for m in measurements if m.kind == "decode")
+    }
+    return len(shards) > 1
 
 
 def _thin(measurement: Measurement) -> bool:

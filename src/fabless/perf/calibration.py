@@ -28,6 +28,9 @@ class Efficiency:
     """Fraction of the isolated-kernel compute rate that whole serving steps sustain (power cap)."""
     step_overhead_s: float
     """Fixed cost of each serving step outside the kernels: scheduling, sampling, host sync."""
+    sequence_overhead_s: float
+    """Cost of each sequence in a serving step outside the kernels' flops and bytes: the engine's
+    per-sequence scheduling, input and block-table preparation, sampling and output handling."""
     link: float
     """Fraction of link bandwidth a large collective reaches."""
     allreduce_latency_s: float

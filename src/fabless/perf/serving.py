@@ -30,10 +30,17 @@ def phase_time_s(
     else:
         step = decode_time(chip, shard, precision, batch, length, efficiency).time_s
         tokens = batch
-    overhead = (efficiency or efficiency_for(chip)).step_overhead_s
+    overhead = engine_overhead_s(efficiency or efficiency_for(chip), batch)
     # The residual stream that TP all-reduces stays 16-bit even when GEMMs run in 8 bits.
     residual_bytes = max(precision.activation_bytes, 2.0)
     return step + overhead + tp_collectives_s(chip, config, tokens, residual_bytes, chips, efficiency)
+
+
+def engine_overhead_s(efficiency: Efficiency, sequences: int) -> float:
+    """The serving engine's own cost of one step over `sequences` sequences, outside the kernels:
+    a fixed part and a part per sequence (each is scheduled, has its inputs and block table
+    prepared and samples one token, whether it decodes or ends a prompt chunk)."""
+    return efficiency.step_overhead_s + sequences * efficiency.sequence_overhead_s
 
 
 def estimate_serving(
