@@ -10,15 +10,7 @@ from fabless.chip import load_chip
 from fabless.multichip.mlperf import PublishedResult, predict, published_results, workload
 
 BAR = 0.20
-MISSES = {
-    ("mi300x", "offline"): "MI300X is calibrated on large GEMMs only; its public decode sources (Oracle "
-                           "Llama-3.1-405B and AMD's Llama-3.1-70B latency tables) are all TP8, where the model "
-                           "runs 6-59% fast and a fit drives HBM, step overhead and sustained compute to their "
-                           "bounds, so TP1 serving stays at GPU-family defaults (AMD's offline harness also ran "
-                           "eager, without HIP graphs)",
-    ("mi300x", "server"): "as offline; the published server run also holds ~1 s mean TTFT (vLLM 0.4.3 without "
-                          "chunked prefill), which the chunked-prefill server engine does not reproduce",
-}
+MISSES: dict[tuple[str, str], str] = {}
 
 
 def _params() -> list:
