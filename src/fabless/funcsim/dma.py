@@ -20,6 +20,9 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
     memory, provenance, core, deferred = unit.memory, unit.provenance, unit.core, unit.memory.deferred
     dense = instr.rows == 1 or instr.sram_stride == instr.row_bytes
     hbm_stride = instr.hbm_stride if instr.rows > 1 else instr.row_bytes
+    # one record for every run, so that MXU loads can recognise the same load by identity
+    copy = Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
+                instr.row_bytes, -1)
 
     def run() -> None:
         if dense:
@@ -29,10 +32,8 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
             deferred.settle(core, ((start, end),))
             np.copyto(dst, src)
         memory.mark_written(core, start, end)
-        provenance.record(
-            Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
-                 instr.row_bytes, memory.clock)
-        )
+        copy.clock = memory.clock
+        provenance.record(copy)
 
     return run
 

@@ -6,6 +6,7 @@ with 0xFF bytes so that uninitialised float reads are NaN.
 """
 
 import mmap
+from collections.abc import Callable
 
 import numpy as np
 
@@ -44,6 +45,8 @@ class Memory:
         """Counts writes; a page (SRAM or HBM) remembers the count of its latest write."""
         self.deferred = DeferredCopies(self.hbm, self.sram)
         """dma.load copies not yet done; none are left between runs."""
+        self.on_sram_write: Callable[[int, int, int], None] = _ignore
+        """Told of every SRAM write (core, start, end) after the clock moves: provenance."""
 
     def sram(self, core: int) -> np.ndarray:
         if core not in self._sram:
@@ -59,6 +62,7 @@ class Memory:
     def mark_written(self, core: int, start: int, end: int) -> None:
         self.clock += 1
         self._pages[core][start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1] = self.clock
+        self.on_sram_write(core, start, end)
 
     def sram_unchanged_since(self, clock: int, core: int, start: int, end: int) -> bool:
         """Whether no write touched SRAM bytes [start, end) of `core` after write clock `clock`."""
@@ -77,6 +81,10 @@ class Memory:
         if key not in self._acc:
             self._acc[key] = np.full((self.acc_rows, self.acc_cols), 0xFFFFFFFF, dtype=np.uint32)
         return self._acc[key]
+
+
+def _ignore(core: int, start: int, end: int) -> None:
+    """No one listens to SRAM writes."""
 
 
 def unchanged_since(pages: np.ndarray, first: int, last: int, clock: int) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
 from fabless.funcsim.memory import PAGE_BITS, unchanged_since
+from fabless.funcsim.provenance import Copy
 from fabless.funcsim.unit import LoadedWeights, MxuState, Prepare, Step, Unit
 from fabless.isa.dtypes import Dtype
 from fabless.isa.instructions import MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore
@@ -69,14 +70,21 @@ class Activations:
         self.memory, self.provenance = unit.memory, unit.provenance
         self.pages, self.first, self.last = unit.memory.pages(unit.core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
         self.key = ("x", unit.core, addr, stride, m, k, dtype)
+        self.held: tuple[int, Fixed, int] | None = None
+        """The chunk, tiles and write clock this instruction last used."""
 
     def fixed(self, chunk: int, chunks: int) -> Fixed:
+        held = self.held
+        if held is not None and held[0] == chunk and unchanged_since(self.pages, self.first, self.last, held[2]):
+            return held[1]
         key = (*self.key, chunk)
         found = self.provenance.prepared(key)
         if found is not None and unchanged_since(self.pages, self.first, self.last, found[1]):
+            self.held = (chunk, found[0], found[1])  # type: ignore[assignment]
             return found[0]  # type: ignore[return-value]
         fixed = _fixed_tiles(self.raw, chunk, chunks)
         self.provenance.keep(key, fixed, fixed[0].nbytes, self.memory.clock)
+        self.held = (chunk, fixed, self.memory.clock)
         return fixed
 
 
@@ -125,15 +133,17 @@ def _weights(
     pages, first, last = memory.pages(core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
     held: tuple[LoadedWeights, LoadedWeights] | None = None
     held_at = -1
-    streamed = False
+    # streamed weights: the copy they were last found in, and the HBM they were prepared from
+    copied: Copy | None = None
+    hbm_start = hbm_end = prepared_at = 0
     shape = (rows, cols, dtype, transposed, chunk)
     sram_key: tuple = ("sram", core, addr, stride, *shape)
 
     def prepare() -> tuple[LoadedWeights, LoadedWeights]:
-        nonlocal streamed
+        nonlocal copied, hbm_start, hbm_end, prepared_at
         # a copy from HBM is found by its source, which the next token's copy shares
         source = provenance.source(core, addr, rows, cols * dtype.itemsize, stride)
-        streamed = source is not None
+        copied = None
         key = sram_key if source is None else ("hbm", source.hbm_addr, source.hbm_stride, *shape)
         found = provenance.prepared(key)
         if found is not None and (
@@ -141,23 +151,34 @@ def _weights(
             if source is None
             else memory.hbm_unchanged_since(found[1], source.hbm_addr, source.hbm_end)
         ):
-            return found[0]  # type: ignore[return-value]
-        memory.deferred.settle(core, ((addr, end),))
-        weights = load_weights(view, dtype, chunk)
-        loaded = (weights, last_tile(weights))
-        parts = (weights.integer,) if weights.fixed is None else weights.fixed
-        size = sum(part.nbytes for part in parts if part is not None)
-        # an SRAM copy holds HBM as it was when copied, not as it is now
-        provenance.keep(key, loaded, size, memory.clock if source is None else source.clock)
+            loaded: tuple[LoadedWeights, LoadedWeights] = found[0]  # type: ignore[assignment]
+            clock = found[1]
+        else:
+            memory.deferred.settle(core, ((addr, end),))
+            weights = load_weights(view, dtype, chunk)
+            loaded = (weights, last_tile(weights))
+            parts = (weights.integer,) if weights.fixed is None else weights.fixed
+            size = sum(part.nbytes for part in parts if part is not None)
+            # an SRAM copy holds HBM as it was when copied, not as it is now
+            clock = memory.clock if source is None else source.clock
+            provenance.keep(key, loaded, size, clock)
+        if source is not None:
+            copied, prepared_at = provenance.covering(core, addr), clock
+            hbm_start, hbm_end = source.hbm_addr, source.hbm_end
         return loaded
 
     def run() -> tuple[LoadedWeights, LoadedWeights]:
         """Load W; returns (all of W, its last tile) for gemm, which leaves the last loaded."""
         nonlocal held, held_at
-        # streamed weights are copied in again before each use: skip the resident check
-        if held is None or streamed or not unchanged_since(pages, first, last, held_at):
+        if copied is not None:
+            # the same load copied the same unchanged HBM in again: what it held last time
+            same = provenance.covering(core, addr) is copied
+            if not (same and memory.hbm_unchanged_since(prepared_at, hbm_start, hbm_end)):
+                held, held_at = prepare(), memory.clock
+        elif held is None or not unchanged_since(pages, first, last, held_at):
             held, held_at = prepare(), memory.clock
-        mxu.weights = held[0]  # type: ignore[union-attr]
+        assert held is not None and mxu is not None
+        mxu.weights = held[0]
         return held
 
     return run

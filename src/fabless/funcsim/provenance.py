@@ -5,6 +5,11 @@ resident in SRAM), and by their HBM source: a `dma.load` records that an SRAM ra
 a copy of an HBM range, and a tile loaded from such an unmodified copy is found by that
 HBM range while no write touches it. A decode loop that streams the same weights every
 token, or builds a new program every token, prepares each tile once.
+
+Every SRAM write reaches `overwritten` (Memory calls it), which forgets the copies it
+touches, so a recorded copy is always intact. A `dma.load` records the same `Copy` object
+every time it runs, so an MXU load that found its tile in a copy can tell by identity that
+the copy is the same load again.
 """
 
 from bisect import bisect_left, bisect_right
@@ -58,23 +63,35 @@ class Provenance:
         self._bytes = 0
 
     def record(self, copy: Copy) -> None:
-        """Note a finished dma.load; copies it overwrote are forgotten."""
+        """Note a finished dma.load, after its own write forgot the copies it overwrote."""
         copies, starts = self._copies.setdefault(copy.core, []), self._starts.setdefault(copy.core, [])
-        first = bisect_right(starts, copy.sram_addr)
-        if first and copies[first - 1].sram_end > copy.sram_addr:
+        at = bisect_right(starts, copy.sram_addr)
+        copies.insert(at, copy)
+        starts.insert(at, copy.sram_addr)
+
+    def overwritten(self, core: int, start: int, end: int) -> None:
+        """SRAM [start, end) of `core` was written: copies there no longer hold their source."""
+        starts = self._starts.get(core)
+        if not starts:
+            return
+        copies = self._copies[core]
+        first = bisect_right(starts, start)
+        if first and copies[first - 1].sram_end > start:
             first -= 1
-        last = bisect_left(starts, copy.sram_end, lo=first)
-        copies[first:last] = [copy]
-        starts[first:last] = [copy.sram_addr]
+        last = bisect_left(starts, end, lo=first)
+        if first < last:
+            del copies[first:last], starts[first:last]
+
+    def covering(self, core: int, addr: int) -> Copy | None:
+        """The recorded copy that starts at or before `addr`, if any (it may end before)."""
+        at = bisect_right(self._starts.get(core, ()), addr) - 1
+        return self._copies[core][at] if at >= 0 else None
 
     def source(self, core: int, addr: int, rows: int, row_bytes: int, stride: int) -> Source | None:
         """The HBM source of an SRAM tile that is still an unmodified dma.load copy, if any."""
-        at = bisect_right(self._starts.get(core, ()), addr) - 1
-        copy = self._copies[core][at] if at >= 0 else None
+        copy = self.covering(core, addr)
         end = addr + (rows - 1) * stride + row_bytes
         if copy is None or end > copy.sram_end:
-            return None
-        if not self.memory.sram_unchanged_since(copy.clock, core, addr, end):
             return None
         offset = addr - copy.sram_addr
         if copy.rows == 1 or copy.sram_stride == copy.row_bytes == copy.hbm_stride:

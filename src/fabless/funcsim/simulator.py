@@ -60,6 +60,7 @@ class FunctionalSimulator:
         self.chip = chip
         self.memory = Memory(chip, hbm_bytes)
         self._provenance = Provenance(self.memory)
+        self.memory.on_sram_write = self._provenance.overwritten
         self._mxus: dict[tuple[int, int], MxuState] = {}
         self._prepared: weakref.WeakKeyDictionary[Program, _Prepared] = weakref.WeakKeyDictionary()
 
