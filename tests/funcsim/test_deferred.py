@@ -1,12 +1,20 @@
 """Deferred dma.load copies: every instruction sees the bytes an eager copy would have left."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fabless.funcsim import dma
 from fabless.isa import DmaLoad, DmaStore, Dtype, Program, SemSignal, SemWait, UnaryOp, VpuUnary
 
 HBM_SPAN, SRAM_SPAN = 0x3000, 0x3000  # a few 4 KiB pages, so copies share and straddle pages
+
+
+@pytest.fixture(autouse=True, params=["every load deferred", "small loads copied at once"])
+def defer_threshold(request, monkeypatch):
+    """These copies are small: defer all of them, or, as programs run, only those >= 1 KiB."""
+    monkeypatch.setattr(dma, "DEFER_MIN_BYTES", 1 if request.param == "every load deferred" else 1024)
 
 
 def rows_and_strides(draw: st.DrawFn) -> tuple[int, int, int, int]:

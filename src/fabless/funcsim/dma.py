@@ -9,6 +9,9 @@ from fabless.funcsim.unit import Prepare, Step, Unit
 from fabless.isa.instructions import DmaGather, DmaLoad, DmaScatter, DmaStore, LinkSend
 
 _BYTES = np.dtype(np.uint8)
+DEFER_MIN_BYTES = 32 * 1024
+"""Loads smaller than this are copied at once: scales, norm weights and activations are read
+right away, and deferring, then settling, a small copy costs more than the copy."""
 _INDEX = np.dtype(np.int32)
 
 
@@ -19,16 +22,17 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
     unit.writes.clear()  # the load settles and marks its own bytes, then records what they now copy
     memory, provenance, core, deferred = unit.memory, unit.provenance, unit.core, unit.memory.deferred
     dense = instr.rows == 1 or instr.sram_stride == instr.row_bytes
+    deferred_load = dense and end - start >= DEFER_MIN_BYTES
     hbm_stride = instr.hbm_stride if instr.rows > 1 else instr.row_bytes
     # one record for every run, so that MXU loads can recognise the same load by identity
     copy = Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
                 instr.row_bytes, -1)
 
     def run() -> None:
-        if dense:
+        if deferred_load:
             deferred.defer(core, start, end, instr.hbm_addr, instr.row_bytes, hbm_stride)
         else:
-            # the bytes between strided rows keep what they held, deferred copies included
+            # pending copies there are settled first: the bytes between strided rows keep them
             deferred.settle(core, ((start, end),))
             np.copyto(dst, src)
         memory.mark_written(core, start, end)

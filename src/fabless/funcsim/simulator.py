@@ -158,10 +158,12 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
         return _CALL, run, 0
     memory, core = unit.memory, unit.core
     pending, settle = memory.deferred.pending(core), memory.deferred.settle
+    # pending copies are sorted and disjoint: most steps touch none, and see so at once
+    low, high = min(span[0] for span in touched), max(span[1] for span in touched)
     if not unit.writes:
 
         def run_settled() -> None:
-            if pending:
+            if pending and low < pending[-1].end and pending[0].start < high:
                 settle(core, touched)
             run()
 
@@ -169,7 +171,7 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
     ((start, end),) = unit.writes
 
     def run_settled_and_mark() -> None:
-        if pending:
+        if pending and low < pending[-1].end and pending[0].start < high:
             settle(core, touched)
         run()
         memory.mark_written(core, start, end)
