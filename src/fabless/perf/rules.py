@@ -109,8 +109,19 @@ def _attention(target: Target, op: Attention, cost: Cost) -> tuple[float, float]
         causal_fraction=op.score_elements / full,
         dtype=op.compute_dtype,
     )
-    softmax = 5.0 * op.score_elements / target.vector_ops_per_s
-    return compute + softmax, _memory_s(target, cost)
+    return compute + _softmax_s(target, op.score_elements), _memory_s(target, cost)
+
+
+def _softmax_s(target: Target, elements: float) -> float:
+    """Five vector ops per score (scale, max, subtract, exp, sum; the divide by the sum rides
+    along). A systolic chip's VPU retires one such op per lane per cycle: its
+    `ops_per_cycle` counts an FMA twice, and softmax has no FMA to fuse. The GPU family keeps
+    the FMA rate its attention efficiency was fitted with."""
+    ops = 5.0 * elements
+    if isinstance(target.family, SystolicFamily):
+        chip = target.chip
+        return ops / (chip.core.vector.lanes * chip.cores * chip.clock_hz * target.eff.vector)
+    return ops / target.vector_ops_per_s
 
 
 @register_cost_rule(Normalize)
