@@ -250,7 +250,9 @@ def _store(unit: Unit, instr: MxuStore) -> Step:
 
         def scale_in_place() -> None:
             """fp32(acc) * col * row, each product rounded to fp32, straight into the output."""
-            np.multiply(src, first, out=dst, dtype=np.float32)
+            # a plain cast then fp32 products: cheaper than a ufunc casting its int32 input
+            dst[...] = src
+            np.multiply(dst, first, out=dst)
             for scale in rest:
                 np.multiply(dst, scale, out=dst)
 

@@ -46,6 +46,9 @@ def _binary(unit: Unit, instr: VpuBinary) -> Step:
     b = unit.sram_tile(instr.b_addr, *b_shape[instr.broadcast], instr.b_stride, instr.b_dtype.numpy)
     dst = unit.sram_tile(instr.dst_addr, rows, cols, instr.dst_stride, instr.dst_dtype.numpy, True)
     fn, dtype = _BINARY[instr.op], instr.dst_dtype
+    if a.dtype == b.dtype == dst.dtype == _FP32:
+        # fp32 in and out: the ufunc rounds each result to fp32 itself (and buffers overlaps)
+        return lambda: fn(a, b, out=dst)
 
     def run() -> None:
         dst[...] = numerics.cast(fn(numerics.to_fp32(a), numerics.to_fp32(b)), dtype)
