@@ -6,13 +6,24 @@ bucket: attention runs over the bucket's `kv_len` keys and a causal mask row, ga
 by position, hides the ones not written yet. Grouped-query heads that share a KV head
 multiply the same keys in one pass when a step has one token.
 
-A prefill runs its query heads as a software pipeline over two score and probability
-slots: the next head's KV loads and scores are emitted before this head's softmax and
-values, so the DMA queue, the MXUs and the VPU each work on a different head. Pipelining
-only reorders work: every score, softmax and weighted sum is the same instruction on the
-same operands, so the results are the same bits.
+A prefill starts a sequence (positions 0 .. T-1), so which keys each query sees is known
+when it compiles: query rows go in blocks, and a block skips the key tiles past its last
+row's position (every key there is masked for every row of it). Skipping is exact: the
+softmax of a row stops at a tile edge past its last visible key (the max and the left-to-
+right sum only ever saw -inf and +0 beyond it), and the weighted sum drops whole K tiles
+whose probabilities are all zero. When the context bucket is the prompt itself, keys and
+values come straight from the new rows in SRAM (the bytes the cache gets), not back from
+HBM. A prefill's cores each take a share of the query rows of every head, balanced by the
+keys they see; decode steps share KV heads.
+
+Units (a head's query rows, or a decode step's grouped heads) run as a software pipeline
+over two score and probability slots: the next unit's KV loads and scores are emitted
+before this unit's softmax and values, so the DMA queue, the MXUs and the VPU each work on
+a different unit. Pipelining only reorders work: every score, softmax and weighted sum is
+the same instruction on the same operands, so the results are the same bits.
 """
 
+import math
 from dataclasses import dataclass, replace
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
@@ -61,6 +72,8 @@ class _Unit:
     score_row: int
     out_addr: int
     out_stride: int
+    keys: int
+    """Keys the rows attend over: the context bucket, or fewer where causality hides the rest."""
 
 
 def lower_attention(
@@ -72,55 +85,127 @@ def lower_attention(
     out: Buffer,
     s: AttentionScratch,
     kv_heads: range | None = None,
+    rows: tuple[int, int] | None = None,
 ) -> None:
-    """out[:tokens, heads] = attention of the roped queries in `qkv` over `kv_len` keys.
+    """out[rows, heads] = attention of the roped queries in `qkv` over `kv_len` keys.
 
-    `kv_heads` (default: all) are the KV heads the current core serves, with their query
-    heads; the core also writes those heads' new keys and values to the cache.
+    A decode step (one token) attends the query heads of `kv_heads` (default: all); a
+    prefill or encode step attends query rows `rows` (default: all) of every head. Every
+    core's `write_new_kv` must be emitted first: a core may read keys another wrote.
     """
     config = lowering.layout.config
     d, heads = config.head_dim, config.num_heads
     group = heads // config.num_kv_heads
     kv_heads = range(config.num_kv_heads) if kv_heads is None else kv_heads
-    if not kv_heads:
+    first, last = (0, tokens) if rows is None else rows
+    direct = _direct(s, tokens, kv_len)
+    if tokens == 1:
+        units = [unit for unit in _decode_units(qkv, out, heads, group, d, kv_len) if unit.kv_head in kv_heads]
+        # A core's units fill the score buffer from its first row.
+        top = min((unit.score_row for unit in units), default=0)
+        units = [replace(unit, score_row=unit.score_row - top) for unit in units]
+        batches = [units] if units else []
+    else:
+        causal = s.mask is not None
+        blocks = _query_blocks(lowering, first, last, kv_len, causal)
+        batches = [[unit] for unit in _prefill_units(qkv, out, heads, group, d, blocks)]
+    if not batches:
         return
-    cached = s.positions is not None
-    if cached:
-        _write_cache(lowering, layer, qkv, tokens, s, kv_heads)
-    units = [unit for unit in _units(qkv, out, tokens, heads, group, d) if unit.kv_head in kv_heads]
-    # A core's units fill the score buffer from its first row.
-    first = min(unit.score_row for unit in units)
-    units = [replace(unit, score_row=unit.score_row - first) for unit in units]
-    batches = [units] if tokens == 1 else [[unit] for unit in units]
-    kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s)
+    kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s, direct)
     mxus = _MxuPass(lowering)
 
     def scores_of(index: int) -> None:
         for unit in batches[index]:
-            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], kv_len, d)
+            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], d)
         mxus.flush()
 
     # Software-pipelined: batch b+1's keys and scores are emitted before batch b's softmax,
-    # into the other slot, so the MXUs score the next head while the VPU runs this one's
+    # into the other slot, so the MXUs score the next unit while the VPU runs this one's
     # softmax, and the DMA queue loads ahead of both.
     scores_of(0)
     for index, batch in enumerate(batches):
         if index + 1 < len(batches):
             scores_of(index + 1)
         probs = s.probs[index % 2]
-        _softmax(lowering, s.scores[index % 2], probs, sum(unit.rows for unit in batch), kv_len, s, tokens)
+        row, keys = batch[0].score_row, batch[0].keys
+        _softmax(lowering, s.scores[index % 2], probs, row, sum(unit.rows for unit in batch), keys, s, tokens)
         for unit in batch:
-            _weighted_values(mxus, unit, probs, kv.get(1, unit.kv_head), kv_len, d, out.dtype)
+            _weighted_values(mxus, unit, probs, kv.get(1, unit.kv_head), d, out.dtype)
         mxus.flush()
+
+
+def write_new_kv(
+    lowering: Lowering,
+    layer: int,
+    qkv: Buffer,
+    tokens: int,
+    kv_len: int,
+    s: AttentionScratch,
+    kv_heads: range,
+    rows: tuple[int, int],
+) -> None:
+    """Write the new keys and values of `kv_heads` to the HBM cache, and cast them for the
+    cache on a core that attends a prefill's rows straight from SRAM."""
+    if s.positions is not None and (kv_heads or (_direct(s, tokens, kv_len) and rows[1] > rows[0])):
+        _write_cache(lowering, layer, qkv, tokens, s, kv_heads)
+
+
+def _direct(s: AttentionScratch, tokens: int, kv_len: int) -> bool:
+    """Whether a prefill's keys come straight from SRAM: the bucket holds exactly its rows."""
+    return s.positions is not None and tokens > 1 and kv_len == tokens
+
+
+def _query_blocks(lowering: Lowering, first: int, last: int, kv_len: int, causal: bool) -> list[tuple[int, int, int]]:
+    """(start, rows, keys) of blocks of query rows [first, last) of a prefill or encode step.
+
+    Blocks fit an MXU's accumulator and, when causal, end at tile edges so each attends up
+    to the tile edge past its last row: a prefill's row r (position r) sees keys 0 .. r.
+    """
+    mxu = lowering.chip.core.matrix
+    edge = math.lcm(mxu.rows, mxu.cols)
+    capacity = accumulator_rows(lowering.chip)
+    blocks = []
+    r0 = first
+    while r0 < last:
+        r1 = min(last, r0 + capacity)
+        if causal:
+            r1 = min(r1, (r0 // edge + 1) * edge)
+        keys = min(kv_len, -(-r1 // edge) * edge) if causal else kv_len
+        blocks.append((r0, r1 - r0, keys))
+        r0 = r1
+    return blocks
+
+
+def query_row_shares(chip_rows: int, chip_cols: int, tokens: int, kv_len: int, cores: int) -> list[tuple[int, int]]:
+    """Each core's contiguous query rows of a causal prefill, cut so that every core attends
+    about as many (row, key) pairs: row r attends the keys up to the tile edge past it."""
+    edge = math.lcm(chip_rows, chip_cols)
+    work = [min(kv_len, -(-(r + 1) // edge) * edge) for r in range(tokens)]
+    total = sum(work)
+    bounds, done, row = [0], 0, 0
+    for core in range(1, cores):
+        while row < tokens and done + work[row] / 2 < total * core / cores:
+            done += work[row]
+            row += 1
+        bounds.append(row)
+    bounds.append(tokens)
+    return [(bounds[c], bounds[c + 1]) for c in range(cores)]
 
 
 class _KvSlots:
     """Each KV head's keys and values, loaded once into alternating slots."""
 
     def __init__(
-        self, lowering: Lowering, layer: int, qkv: Buffer, tokens: int, kv_len: int, s: AttentionScratch
+        self,
+        lowering: Lowering,
+        layer: int,
+        qkv: Buffer,
+        tokens: int,
+        kv_len: int,
+        s: AttentionScratch,
+        direct: bool,
     ) -> None:
-        self.args = (lowering, layer, qkv, tokens, kv_len, s)
+        self.args = (lowering, layer, qkv, tokens, kv_len, s, direct)
         self.held: list[tuple[int, Buffer] | None] = [None, None]
         self.loads = [0, 0]
 
@@ -128,8 +213,9 @@ class _KvSlots:
         """Keys (kv=0) or values (kv=1) of `kv_head`, loading them if the slot holds another head's."""
         held = self.held[kv]
         if held is None or held[0] != kv_head:
-            lowering, layer, qkv, tokens, kv_len, s = self.args
-            held = (kv_head, _cached(lowering, layer, kv, kv_head, qkv, tokens, kv_len, s, self.loads[kv]))
+            lowering, layer, qkv, tokens, kv_len, s, direct = self.args
+            loads = self.loads[kv]
+            held = (kv_head, _cached(lowering, layer, kv, kv_head, qkv, tokens, kv_len, s, loads, direct))
             self.held[kv] = held
             self.loads[kv] += 1
         return held[1]
@@ -166,17 +252,23 @@ class _MxuPass:
         self.used[mxu] = 0
 
 
-def _units(qkv: Buffer, out: Buffer, tokens: int, heads: int, group: int, d: int) -> list[_Unit]:
-    if tokens == 1:
-        # One token: the `group` query heads of a KV head are adjacent rows of head_dim.
-        return [
-            _Unit(
-                g, qkv.at(0, g * group * d), d * 4, group, g * group, out.at(0, g * group * d), d * out.dtype.itemsize
-            )
-            for g in range(heads // group)
-        ]
+def _decode_units(qkv: Buffer, out: Buffer, heads: int, group: int, d: int, kv_len: int) -> list[_Unit]:
+    """One token: the `group` query heads of a KV head are adjacent rows of head_dim."""
+    item = out.dtype.itemsize
     return [
-        _Unit(h // group, qkv.at(0, h * d), qkv.stride, tokens, 0, out.at(0, h * d), out.stride) for h in range(heads)
+        _Unit(g, qkv.at(0, g * group * d), d * 4, group, g * group, out.at(0, g * group * d), d * item, kv_len)
+        for g in range(heads // group)
+    ]
+
+
+def _prefill_units(
+    qkv: Buffer, out: Buffer, heads: int, group: int, d: int, blocks: list[tuple[int, int, int]]
+) -> list[_Unit]:
+    """Each head's query row blocks, head by head so each KV head's keys load once."""
+    return [
+        _Unit(h // group, qkv.at(r0, h * d), qkv.stride, rows, r0, out.at(r0, h * d), out.stride, keys)
+        for h in range(heads)
+        for r0, rows, keys in blocks
     ]
 
 
@@ -239,13 +331,20 @@ def _cached(
     kv_len: int,
     s: AttentionScratch,
     loads: int,
+    direct: bool,
 ) -> Buffer:
-    """A head's keys (kv=0) or values [kv_len, head_dim]: from the HBM cache, or from `qkv`."""
+    """A head's keys (kv=0) or values [kv_len, head_dim]: from the HBM cache, or from the
+    new rows in SRAM (`qkv`, or their cast for the cache) when they are all the keys."""
     layout, config = lowering.layout, lowering.layout.config
     d = config.head_dim
-    if s.positions is None:
+    name = "keys" if kv == 0 else "values"
+    if s.positions is None or (direct and s.kv_new is None):
         col = config.q_size + kv * config.kv_size + kv_head * d
-        return Buffer("keys" if kv == 0 else "values", qkv.at(0, col), tokens, d, qkv.dtype, qkv.stride)
+        return Buffer(name, qkv.at(0, col), tokens, d, qkv.dtype, qkv.stride)
+    if direct:
+        new = s.kv_new
+        assert new is not None
+        return Buffer(name, new.at(0, kv * config.kv_size + kv_head * d), tokens, d, new.dtype, new.stride)
     region = layout["kv_cache"]
     buffer = (s.keys if kv == 0 else s.values)[loads % 2]
     offset = layout.kv_offset(layer, kv, kv_head, 0) - region.offset
@@ -259,10 +358,10 @@ def _row_blocks(lowering: Lowering, rows: int) -> list[tuple[int, int]]:
     return [(r0, min(block, rows - r0)) for r0 in range(0, rows, block)]
 
 
-def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: int, d: int) -> None:
+def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int) -> None:
     cols = mxus.lowering.chip.core.matrix.cols
-    for c0 in range(0, kv_len, cols):
-        width = min(cols, kv_len - c0)
+    for c0 in range(0, unit.keys, cols):
+        width = min(cols, unit.keys - c0)
         for r0, rows in _row_blocks(mxus.lowering, unit.rows):
             q_addr = unit.q_addr + r0 * unit.q_stride
             row = unit.score_row + r0
@@ -298,8 +397,24 @@ def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, kv_len: i
 
 
 def _softmax(
-    lowering: Lowering, scores: Buffer, probs: Buffer, rows: int, kv_len: int, s: AttentionScratch, tokens: int
+    lowering: Lowering,
+    scores: Buffer,
+    probs: Buffer,
+    row: int,
+    rows: int,
+    kv_len: int,
+    s: AttentionScratch,
+    tokens: int,
 ) -> None:
+    """Softmax of score rows [row, row + rows) over their first `kv_len` keys, into `probs`."""
+
+    def rows_of(buffer: Buffer) -> Buffer:
+        return Buffer(buffer.name, buffer.at(row), rows, buffer.cols, buffer.dtype, buffer.stride)
+
+    scores, probs = rows_of(scores), rows_of(probs)
+    row_max, row_sum = rows_of(s.row_max), rows_of(s.row_sum)
+    mask = None if s.mask is None else s.mask if tokens == 1 else rows_of(s.mask)
+
     def binary(op: BinaryOp, dst: Buffer, a: Buffer, b: Buffer, broadcast: Broadcast, b_stride: int) -> None:
         b_rows = 1 if broadcast is Broadcast.ROW else rows
         b_end = b.addr + (b_rows - 1) * b_stride + (4 if broadcast is Broadcast.COL else b.stride)
@@ -343,13 +458,13 @@ def _softmax(
         )
 
     binary(BinaryOp.DIV, scores, scores, s.sqrt_d, Broadcast.ROW, 0)
-    if s.mask is not None:
+    if mask is not None:
         if tokens == 1:
-            binary(BinaryOp.ADD, scores, scores, s.mask, Broadcast.ROW, 0)
+            binary(BinaryOp.ADD, scores, scores, mask, Broadcast.ROW, 0)
         else:
-            binary(BinaryOp.ADD, scores, scores, s.mask, Broadcast.NONE, s.mask.stride)
-    reduce(ReduceOp.MAX, s.row_max)
-    binary(BinaryOp.SUB, scores, scores, s.row_max, Broadcast.COL, 4)
+            binary(BinaryOp.ADD, scores, scores, mask, Broadcast.NONE, mask.stride)
+    reduce(ReduceOp.MAX, row_max)
+    binary(BinaryOp.SUB, scores, scores, row_max, Broadcast.COL, 4)
     lowering.emit(
         "vpu",
         VpuUnary(
@@ -366,13 +481,12 @@ def _softmax(
         reads=(scores.span(0, rows),),
         writes=(scores.span(0, rows),),
     )
-    reduce(ReduceOp.SUM, s.row_sum)
-    binary(BinaryOp.DIV, probs, scores, s.row_sum, Broadcast.COL, 4)
+    reduce(ReduceOp.SUM, row_sum)
+    binary(BinaryOp.DIV, probs, scores, row_sum, Broadcast.COL, 4)
 
 
-def _weighted_values(
-    mxus: _MxuPass, unit: _Unit, probs: Buffer, values: Buffer, kv_len: int, d: int, out_dtype: Dtype
-) -> None:
+def _weighted_values(mxus: _MxuPass, unit: _Unit, probs: Buffer, values: Buffer, d: int, out_dtype: Dtype) -> None:
+    kv_len = unit.keys
     cols = mxus.lowering.chip.core.matrix.cols
     for c0 in range(0, d, cols):
         width = min(cols, d - c0)

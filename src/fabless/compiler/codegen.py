@@ -17,9 +17,9 @@ import math
 from collections.abc import Iterator
 
 from fabless.chip.spec import ChipSpec
-from fabless.compiler.attention import AttentionScratch, lower_attention
+from fabless.compiler.attention import AttentionScratch, lower_attention, query_row_shares, write_new_kv
 from fabless.compiler.context import DATA_QUEUE, DTYPES, Lowering
-from fabless.compiler.cores import all_gather, shares
+from fabless.compiler.cores import all_gather, all_gather_rows, shares
 from fabless.compiler.layout import HbmLayout, Region, global_linears, layer_linears
 from fabless.compiler.matmul import MatmulScratch, lower_linear, merge_columns, plan_linear
 from fabless.compiler.sram import Buffer, SramPlan
@@ -133,6 +133,14 @@ class _Step:
         self.hidden_shares = shares(h, lowering.cores, blocks)
         self.mlp_shares = shares(f, lowering.cores, blocks)
         self.head_shares = shares(config.num_kv_heads, lowering.cores)
+        # A prefill or encode step shares attention by query rows, so every core works
+        # whatever the number of KV heads; a causal prefill balances the keys rows see.
+        mxu = lowering.chip.core.matrix
+        self.row_shares = (
+            query_row_shares(mxu.rows, mxu.cols, t, kv_len, lowering.cores)
+            if cached and config.causal
+            else shares(t, lowering.cores)
+        )
         self.rope = None
         if config.position == "rope":
             self.rope = (
@@ -324,15 +332,26 @@ class _Step:
         elif name == "rope":
             assert self.rope is not None
             for core in self._each_core():
-                g0, g1 = self.head_shares[core]
+                # One token: a core ropes the heads it attends. More: every core attends some
+                # rows of every head, so it ropes them all.
+                g0, g1 = self.head_shares[core] if t == 1 else (0, c.num_kv_heads)
                 if g1 > g0:
                     self.vpu.rope(self.qkv, g0 * group * d, (g1 - g0) * group * d, t, self.rope, d)
                     self.vpu.rope(self.qkv, c.q_size + g0 * d, (g1 - g0) * d, t, self.rope, d)
         elif name == "attention":
+            # Every core's cache writes first: in a prefill a core reads keys others wrote.
             for core in self._each_core():
                 heads = range(*self.head_shares[core])
-                lower_attention(low, layer, self.qkv, t, self.kv_len, self.attn, self.attention, heads)
-            self._all_gather(self.attn, [(g0 * group * d, g1 * group * d) for g0, g1 in self.head_shares])
+                write_new_kv(low, layer, self.qkv, t, self.kv_len, self.attention, heads, self.row_shares[core])
+            for core in self._each_core():
+                heads = range(*self.head_shares[core])
+                rows = self.row_shares[core]
+                lower_attention(low, layer, self.qkv, t, self.kv_len, self.attn, self.attention, heads, rows)
+            if t == 1:
+                self._all_gather(self.attn, [(g0 * group * d, g1 * group * d) for g0, g1 in self.head_shares])
+            else:
+                all_gather_rows(self.lowering, self.attn, self.row_shares, self.gathers)
+                self.gathers += 1
         elif name == "o_proj":
             self._linear(f"{p}.o", self.attn, self.proj, vector_index=1)
         elif name in ("attn_residual", "mlp_residual"):

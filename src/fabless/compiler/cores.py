@@ -7,10 +7,12 @@ share per core, and attention is shared by KV head. Column shares compute exactl
 one core would, bit for bit, because every output element sums over the same K in the
 same order. Where the next op needs whole rows, the shares meet in HBM: each core
 stores its columns into the exchange region and then loads the whole rows back.
+Attention over several tokens is shared by query rows instead, and gathered by rows.
 """
 
-from fabless.compiler.context import Lowering
+from fabless.compiler.context import DATA_QUEUE, Lowering
 from fabless.compiler.sram import Buffer
+from fabless.isa import DmaStore
 
 
 def shares(total: int, cores: int, granule: int = 1) -> list[tuple[int, int]]:
@@ -41,3 +43,32 @@ def all_gather(lowering: Lowering, buffer: Buffer, rows: int, columns: list[tupl
     for core in range(lowering.cores):
         with lowering.on(core):
             lowering.load(region, buffer, rows=rows, row_bytes=stride, hbm_stride=stride)
+
+
+def all_gather_rows(lowering: Lowering, buffer: Buffer, rows: list[tuple[int, int]], slot: int) -> None:
+    """Make every row of `buffer` whole on every core, core c holding rows `rows[c]` (all columns)."""
+    if lowering.cores == 1:
+        return
+    region = lowering.layout[f"exchange{slot % 2}"]
+    stride = buffer.cols * buffer.dtype.itemsize
+    for core, (start, end) in enumerate(rows):
+        if end > start:
+            with lowering.on(core):
+                hbm = region.offset + start * stride
+                lowering.emit(
+                    DATA_QUEUE,
+                    DmaStore(
+                        sram_addr=buffer.at(start),
+                        hbm_addr=hbm,
+                        rows=end - start,
+                        row_bytes=stride,
+                        sram_stride=buffer.stride,
+                        hbm_stride=stride,
+                    ),
+                    reads=(("sram", buffer.at(start), buffer.at(end - 1) + stride),),
+                    writes=(("hbm", hbm, hbm + (end - start) * stride),),
+                )
+    total = max(end for _, end in rows)
+    for core in range(lowering.cores):
+        with lowering.on(core):
+            lowering.load(region, buffer, rows=total, row_bytes=stride, hbm_stride=stride)
