@@ -56,9 +56,12 @@ class AttentionScratch:
     probs: tuple[Buffer, Buffer]  # [R, kv_len] float activations
     row_max: Buffer  # [R, 1] fp32
     row_sum: Buffer  # [R, 1] fp32
-    sqrt_d: Buffer  # [1, kv_len] fp32, every element sqrt(head_dim)
+    sqrt_d: Buffer  # [1, kv_len] fp32, every element sqrt(head_dim), or 1/sqrt(head_dim) if scaled_stores
     mask: Buffer | None  # [T, kv_len] fp32 rows of the causal mask at the step's positions
     positions: Buffer | None  # [T, 1] int32
+    scaled_stores: bool = False
+    """sqrt(head_dim) is a power of two, so the score stores multiply by its reciprocal
+    (the same bits as dividing: both round the one exact quotient) and the VPU skips a pass."""
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,11 @@ def lower_attention(
         return
     kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s, direct)
     mxus = _MxuPass(lowering)
+    scale = s.sqrt_d if s.scaled_stores else None
 
     def scores_of(index: int) -> None:
         for unit in batches[index]:
-            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], d)
+            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], d, scale)
         mxus.flush()
 
     # Software-pipelined: batch b+1's keys and scores are emitted before batch b's softmax,
@@ -358,7 +362,8 @@ def _row_blocks(lowering: Lowering, rows: int) -> list[tuple[int, int]]:
     return [(r0, min(block, rows - r0)) for r0 in range(0, rows, block)]
 
 
-def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int) -> None:
+def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int, scale: Buffer | None) -> None:
+    """Scores of `unit` against its keys; `scale`: the reciprocal of sqrt(head_dim) to store them by."""
     cols = mxus.lowering.chip.core.matrix.cols
     for c0 in range(0, unit.keys, cols):
         width = min(cols, unit.keys - c0)
@@ -391,6 +396,8 @@ def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int) -
                     out_addr=scores.at(row, c0),
                     out_stride=scores.stride,
                     out_dtype=Dtype.FP32,
+                    col_scale_addr=scale.addr if scale else 0,
+                    use_col_scale=int(scale is not None),
                 ),
                 window_spans(scores.at(row, c0), rows, scores.stride, 4 * width),
             )
@@ -457,7 +464,8 @@ def _softmax(
             writes=(dst.span(0, rows),),
         )
 
-    binary(BinaryOp.DIV, scores, scores, s.sqrt_d, Broadcast.ROW, 0)
+    if not s.scaled_stores:
+        binary(BinaryOp.DIV, scores, scores, s.sqrt_d, Broadcast.ROW, 0)
     if mask is not None:
         if tokens == 1:
             binary(BinaryOp.ADD, scores, scores, mask, Broadcast.ROW, 0)

@@ -102,6 +102,11 @@ def compile_graph(chip: ChipSpec, graph: Graph, layout: HbmLayout, cores: int | 
     return step.lowering.emitter.build()
 
 
+def _power_of_four(n: int) -> bool:
+    """Whether sqrt(n) is a power of two."""
+    return n > 0 and n & (n - 1) == 0 and (n.bit_length() - 1) % 2 == 0
+
+
 class _Step:
     def __init__(self, lowering: Lowering, graph: Graph, tokens: int, kv_len: int, cached: bool) -> None:
         self.lowering = lowering
@@ -177,6 +182,7 @@ class _Step:
             sqrt_d=sram.alloc("sqrt_head_dim", 1, kv_len, Dtype.FP32),
             mask=sram.alloc("mask", t, kv_len, Dtype.FP32) if cached and c.causal else None,
             positions=self.positions,
+            scaled_stores=_power_of_four(c.head_dim),
         )
 
     def _linears(self) -> list[tuple[str, int, int, int]]:
@@ -265,7 +271,8 @@ class _Step:
 
     def _constants(self) -> None:
         layout, s = self.lowering.layout, self.attention
-        self.vpu.fill(s.sqrt_d, 1, self.kv_len, math.sqrt(self.config.head_dim))
+        root = math.sqrt(self.config.head_dim)
+        self.vpu.fill(s.sqrt_d, 1, self.kv_len, 1.0 / root if s.scaled_stores else root)
         if s.mask is not None:
             assert self.positions is not None
             self._gather(layout["mask"], self.positions, s.mask, self.kv_len * 4, layout.max_context * 4)
