@@ -91,3 +91,14 @@ def test_store_over_the_source_of_a_deferred_load_leaves_the_copy_as_it_was(sim)
         DmaStore(sram_addr=0x1000, hbm_addr=0x10, rows=1, row_bytes=16, sram_stride=0, hbm_stride=0),
     )}))
     np.testing.assert_array_equal(sim.read_sram(0, 0x0, (64,), np.uint8), np.arange(64))
+
+
+def test_a_copy_left_pending_by_one_run_holds_its_bytes_through_host_writes(sim):
+    sim.write_hbm(0x0, np.arange(64, dtype=np.uint8))
+    sim.run(Program({"dma0": (DmaLoad(hbm_addr=0x0, sram_addr=0x0, rows=1, row_bytes=64, hbm_stride=0,
+                                      sram_stride=0),)}))
+    sim.write_hbm(0x0, np.full(64, 9, np.uint8))  # the source changes after the run
+    sim.write_sram(0, 0x10, np.full(8, 5, np.uint8))  # and the host writes part of the copy
+    want = np.arange(64)
+    want[0x10:0x18] = 5
+    np.testing.assert_array_equal(sim.read_sram(0, 0x0, (64,), np.uint8), want)

@@ -3,13 +3,14 @@
 Streamed weights are mostly read by MXU loads that find their prepared form by provenance
 (see provenance.py) and never look at the bytes, and the next load into the same buffer
 overwrites them: copying them costs a decode step as much as its matmuls. So such a load
-only notes what SRAM is to hold; the bytes are copied when an instruction reads or
-partly writes them, just before HBM under their source changes, or when the run ends.
-What every instruction sees is unchanged. The HBM side may be strided (a column window of
+only notes what SRAM is to hold; the bytes are copied when an instruction (or the host)
+reads or partly writes them, or just before HBM under their source changes; a copy that
+the next load overwrites, in this run or the next, is never done. What every instruction
+sees is unchanged. The HBM side may be strided (a column window of
 a weight matrix); the SRAM side must be one dense range, so that a load overwrites it all.
 """
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -72,12 +73,16 @@ class DeferredCopies:
         self._count(pending, 1)
 
     def settle(self, core: int, ranges: tuple[tuple[int, int], ...]) -> None:
-        """Do the parts of pending copies that fall in SRAM `ranges` of `core`."""
+        """Do the pending copies that reach into SRAM `ranges` of `core`, each whole: what
+        reads part of a copy (a scale window, a column block) mostly reads the rest soon."""
         pending, starts = self.pending(core), self._starts[core]
         for start, end in ranges:
-            at = bisect_right(starts, start)
-            if (at and pending[at - 1].end > start) or (at < len(starts) and starts[at] < end):
-                self._cut(core, start, end, copy=True)
+            first = bisect_right(starts, start)
+            if first and pending[first - 1].end > start:
+                first -= 1
+            last = bisect_left(starts, end, lo=first)
+            if first < last:
+                self._cut(core, pending[first].start, pending[last - 1].end, copy=True)
 
     def before_hbm_write(self, start: int, end: int) -> None:
         """Do every pending copy from HBM [start, end), which is about to change."""
@@ -86,12 +91,6 @@ class DeferredCopies:
         for core, pending in self._pending.items():
             for p in [p for p in pending if _overlaps(p.hbm_span(), start, end)]:
                 self._cut(core, p.start, p.end, copy=True)
-
-    def flush(self) -> None:
-        """Do every pending copy."""
-        for core, pending in self._pending.items():
-            if pending:
-                self._cut(core, pending[0].start, pending[-1].end, copy=True)
 
     def _cut(self, core: int, start: int, end: int, copy: bool) -> int:
         """Take SRAM [start, end) out of the pending copies, copying those bytes if `copy`;

@@ -44,7 +44,7 @@ class Memory:
         self.clock = 0
         """Counts writes; a page (SRAM or HBM) remembers the count of its latest write."""
         self.deferred = DeferredCopies(self.hbm, self.sram)
-        """dma.load copies not yet done; none are left between runs."""
+        """dma.load copies not yet done; they may outlive a run (host reads and writes settle them)."""
         self.on_sram_write: Callable[[int, int, int], None] = _ignore
         """Told of every SRAM write (core, start, end) after the clock moves: provenance."""
 

@@ -76,10 +76,7 @@ class FunctionalSimulator:
                 prepared = self._prepare(program)
                 self._prepared[program] = prepared
             with np.errstate(all="ignore"), single_threaded_blas():
-                try:
-                    _execute(prepared.streams, [0] * program.semaphores)
-                finally:
-                    self.memory.deferred.flush()
+                _execute(prepared.streams, [0] * program.semaphores)
         finally:
             if collecting:
                 gc.enable()
@@ -88,7 +85,9 @@ class FunctionalSimulator:
     def write_hbm(self, addr: int, data: np.ndarray) -> None:
         """Host write: the array's bytes (C order) into HBM at `addr`."""
         raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-        _span(self.memory.hbm, "HBM", addr, raw.size)[...] = raw
+        span = _span(self.memory.hbm, "HBM", addr, raw.size)
+        self.memory.deferred.before_hbm_write(addr, addr + raw.size)
+        span[...] = raw
         self.memory.mark_hbm_written(addr, addr + raw.size)
 
     def read_hbm(self, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
@@ -96,10 +95,15 @@ class FunctionalSimulator:
 
     def write_sram(self, core: int, addr: int, data: np.ndarray) -> None:
         raw = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
-        _span(self.memory.sram(core), f"core {core} SRAM", addr, raw.size)[...] = raw
+        span = _span(self.memory.sram(core), f"core {core} SRAM", addr, raw.size)
+        self.memory.deferred.settle(core, ((addr, addr + raw.size),))
+        span[...] = raw
         self.memory.mark_written(core, addr, addr + raw.size)
 
     def read_sram(self, core: int, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
+        kind = dtype.numpy if isinstance(dtype, Dtype) else np.dtype(dtype)
+        size = int(np.prod(shape, dtype=np.int64)) * kind.itemsize
+        self.memory.deferred.settle(core, ((addr, addr + size),))
         return _read(self.memory.sram(core), f"core {core} SRAM", addr, shape, dtype)
 
     def read_accumulator(self, core: int, unit: int, row: int, rows: int, dtype: Dtype) -> np.ndarray:
