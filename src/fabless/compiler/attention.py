@@ -27,6 +27,7 @@ import math
 from dataclasses import dataclass, replace
 
 from fabless.compiler.context import DATA_QUEUE, Lowering
+from fabless.compiler.cores import shares
 from fabless.compiler.emitter import Span
 from fabless.compiler.sram import Buffer, window_spans
 from fabless.compiler.tiling import accumulator_rows
@@ -77,6 +78,8 @@ class _Unit:
     out_stride: int
     keys: int
     """Keys the rows attend over: the context bucket, or fewer where causality hides the rest."""
+    query_row: int = 0
+    """The step's row of the first query: the row of the causal mask it adds."""
 
 
 def lower_attention(
@@ -111,7 +114,7 @@ def lower_attention(
     else:
         causal = s.mask is not None
         blocks = _query_blocks(lowering, first, last, kv_len, causal)
-        batches = [[unit] for unit in _prefill_units(qkv, out, heads, group, d, blocks)]
+        batches = _prefill_batches(qkv, out, heads, group, d, blocks, s.scores[0].rows)
     if not batches:
         return
     kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s, direct)
@@ -131,8 +134,7 @@ def lower_attention(
         if index + 1 < len(batches):
             scores_of(index + 1)
         probs = s.probs[index % 2]
-        row, keys = batch[0].score_row, batch[0].keys
-        _softmax(lowering, s.scores[index % 2], probs, row, sum(unit.rows for unit in batch), keys, s, tokens)
+        _softmax(lowering, s.scores[index % 2], probs, batch, s, tokens)
         for unit in batch:
             _weighted_values(mxus, unit, probs, kv.get(1, unit.kv_head), d, out.dtype)
         mxus.flush()
@@ -181,17 +183,35 @@ def _query_blocks(lowering: Lowering, first: int, last: int, kv_len: int, causal
 
 
 def query_row_shares(chip_rows: int, chip_cols: int, tokens: int, kv_len: int, cores: int) -> list[tuple[int, int]]:
-    """Each core's contiguous query rows of a causal prefill, cut so that every core attends
-    about as many (row, key) pairs: row r attends the keys up to the tile edge past it."""
+    """Each core's contiguous query rows of a causal prefill, balanced by the keys they see.
+
+    Rows between two tile edges (a segment) attend the same keys, up to the later edge. With
+    at least as many cores as segments, each segment gets cores in proportion to its keys
+    and splits its rows evenly among them, so no core runs a second row block's passes;
+    with fewer, cores take runs of whole segments of about equal keys.
+    """
     edge = math.lcm(chip_rows, chip_cols)
-    work = [min(kv_len, -(-(r + 1) // edge) * edge) for r in range(tokens)]
+    segments = [(r0, min(tokens, r0 + edge)) for r0 in range(0, tokens, edge)]
+    work = [(r1 - r0) * min(kv_len, r1 if r1 % edge == 0 else r0 + edge) for r0, r1 in segments]
     total = sum(work)
-    bounds, done, row = [0], 0, 0
+    if cores >= len(segments):
+        # Largest remainder, at least one core a segment.
+        counts = [max(1, int(w * cores / total)) for w in work]
+        while sum(counts) > cores:
+            spare = [i for i in range(len(counts)) if counts[i] > 1]
+            counts[min(spare, key=lambda i: work[i] / (counts[i] - 1))] -= 1
+        while sum(counts) < cores:
+            counts[max(range(len(counts)), key=lambda i: work[i] / counts[i])] += 1
+        out = []
+        for (r0, r1), count in zip(segments, counts, strict=True):
+            out += [(r0 + a, r0 + b) for a, b in shares(r1 - r0, count)]
+        return out
+    bounds, done, index = [0], 0, 0
     for core in range(1, cores):
-        while row < tokens and done + work[row] / 2 < total * core / cores:
-            done += work[row]
-            row += 1
-        bounds.append(row)
+        while index < len(segments) and done + work[index] / 2 < total * core / cores:
+            done += work[index]
+            index += 1
+        bounds.append(segments[index][0] if index < len(segments) else tokens)
     bounds.append(tokens)
     return [(bounds[c], bounds[c + 1]) for c in range(cores)]
 
@@ -265,15 +285,34 @@ def _decode_units(qkv: Buffer, out: Buffer, heads: int, group: int, d: int, kv_l
     ]
 
 
-def _prefill_units(
-    qkv: Buffer, out: Buffer, heads: int, group: int, d: int, blocks: list[tuple[int, int, int]]
-) -> list[_Unit]:
-    """Each head's query row blocks, head by head so each KV head's keys load once."""
-    return [
-        _Unit(h // group, qkv.at(r0, h * d), qkv.stride, rows, r0, out.at(r0, h * d), out.stride, keys)
-        for h in range(heads)
-        for r0, rows, keys in blocks
-    ]
+def _prefill_batches(
+    qkv: Buffer, out: Buffer, heads: int, group: int, d: int, blocks: list[tuple[int, int, int]], capacity: int
+) -> list[list[_Unit]]:
+    """A row block of the query heads of one KV head per batch (as many as the score rows
+    hold), KV head by KV head so each one's keys load once; a batch's units stack their
+    rows in the score slot, and its scores, softmax and values each run as one pass."""
+    batches = []
+    for g in range(heads // group):
+        for r0, rows, keys in blocks:
+            per_batch = max(1, capacity // rows)
+            for h0 in range(g * group, (g + 1) * group, per_batch):
+                batches.append(
+                    [
+                        _Unit(
+                            g,
+                            qkv.at(r0, h * d),
+                            qkv.stride,
+                            rows,
+                            (h - h0) * rows,
+                            out.at(r0, h * d),
+                            out.stride,
+                            keys,
+                            r0,
+                        )
+                        for h in range(h0, min(h0 + per_batch, (g + 1) * group))
+                    ]
+                )
+    return batches
 
 
 def _write_cache(
@@ -404,26 +443,21 @@ def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int, s
 
 
 def _softmax(
-    lowering: Lowering,
-    scores: Buffer,
-    probs: Buffer,
-    row: int,
-    rows: int,
-    kv_len: int,
-    s: AttentionScratch,
-    tokens: int,
+    lowering: Lowering, scores: Buffer, probs: Buffer, batch: list[_Unit], s: AttentionScratch, tokens: int
 ) -> None:
-    """Softmax of score rows [row, row + rows) over their first `kv_len` keys, into `probs`."""
+    """Softmax of the batch's score rows (stacked from its first unit's) over their keys, into `probs`."""
+    row, rows, kv_len = batch[0].score_row, sum(unit.rows for unit in batch), batch[0].keys
 
-    def rows_of(buffer: Buffer) -> Buffer:
-        return Buffer(buffer.name, buffer.at(row), rows, buffer.cols, buffer.dtype, buffer.stride)
+    def rows_of(buffer: Buffer, first: int = row) -> Buffer:
+        return Buffer(buffer.name, buffer.at(first), rows, buffer.cols, buffer.dtype, buffer.stride)
 
     scores, probs = rows_of(scores), rows_of(probs)
     row_max, row_sum = rows_of(s.row_max), rows_of(s.row_sum)
-    mask = None if s.mask is None else s.mask if tokens == 1 else rows_of(s.mask)
 
-    def binary(op: BinaryOp, dst: Buffer, a: Buffer, b: Buffer, broadcast: Broadcast, b_stride: int) -> None:
-        b_rows = 1 if broadcast is Broadcast.ROW else rows
+    def binary(
+        op: BinaryOp, dst: Buffer, a: Buffer, b: Buffer, broadcast: Broadcast, b_stride: int, count: int = rows
+    ) -> None:
+        b_rows = 1 if broadcast is Broadcast.ROW else count
         b_end = b.addr + (b_rows - 1) * b_stride + (4 if broadcast is Broadcast.COL else b.stride)
         lowering.emit(
             "vpu",
@@ -439,11 +473,11 @@ def _softmax(
                 b_stride=b_stride,
                 b_dtype=b.dtype,
                 broadcast=broadcast,
-                rows=rows,
+                rows=count,
                 cols=kv_len,
             ),
-            reads=(a.span(0, rows), ("sram", b.addr, b_end)),
-            writes=(dst.span(0, rows),),
+            reads=(a.span(0, count), ("sram", b.addr, b_end)),
+            writes=(dst.span(0, count),),
         )
 
     def reduce(op: ReduceOp, dst: Buffer) -> None:
@@ -466,11 +500,15 @@ def _softmax(
 
     if not s.scaled_stores:
         binary(BinaryOp.DIV, scores, scores, s.sqrt_d, Broadcast.ROW, 0)
-    if mask is not None:
+    if s.mask is not None:
         if tokens == 1:
-            binary(BinaryOp.ADD, scores, scores, mask, Broadcast.ROW, 0)
+            binary(BinaryOp.ADD, scores, scores, s.mask, Broadcast.ROW, 0)
         else:
-            binary(BinaryOp.ADD, scores, scores, mask, Broadcast.NONE, mask.stride)
+            # Each unit's rows add the mask rows of its own positions.
+            for unit in batch:
+                mine = rows_of(scores, unit.score_row)
+                mask = rows_of(s.mask, unit.query_row)
+                binary(BinaryOp.ADD, mine, mine, mask, Broadcast.NONE, mask.stride, unit.rows)
     reduce(ReduceOp.MAX, row_max)
     binary(BinaryOp.SUB, scores, scores, row_max, Broadcast.COL, 4)
     lowering.emit(
