@@ -24,6 +24,7 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
     dense = instr.rows == 1 or instr.sram_stride == instr.row_bytes
     deferred_load = dense and end - start >= DEFER_MIN_BYTES
     hbm_stride = instr.hbm_stride if instr.rows > 1 else instr.row_bytes
+    mark = memory.marker(core, start, end)
     # one record for every run, so that MXU loads can recognise the same load by identity
     copy = Copy(core, instr.sram_addr, instr.sram_stride, instr.hbm_addr, instr.hbm_stride, instr.rows,
                 instr.row_bytes, -1)
@@ -35,7 +36,7 @@ def _load(unit: Unit, instr: DmaLoad) -> Step:
             # pending copies there are settled first: the bytes between strided rows keep them
             deferred.settle(core, ((start, end),))
             np.copyto(dst, src)
-        memory.mark_written(core, start, end)
+        mark()
         copy.clock = memory.clock
         provenance.record(copy)
 

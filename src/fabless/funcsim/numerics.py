@@ -103,6 +103,8 @@ def matmul_int8(x: np.ndarray, w_rows: np.ndarray) -> np.ndarray:
     rows = x.astype(np.float32)[:, None, :]
     k = rows.shape[-1]
     # numpy's dot loop over contiguous k beats BLAS gemm on these 1-3-row products
+    if k <= EXACT_FP32_ROWS:
+        return np.vecdot(rows, w_rows).astype(np.int32)
     total = np.vecdot(rows[..., :EXACT_FP32_ROWS], w_rows[:, :EXACT_FP32_ROWS]).astype(np.int32)
     for start in range(EXACT_FP32_ROWS, k, EXACT_FP32_ROWS):
         end = start + EXACT_FP32_ROWS

@@ -173,12 +173,13 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
 
         return _CALL, run_settled, 0
     ((start, end),) = unit.writes
+    mark = memory.marker(core, start, end)
 
     def run_settled_and_mark() -> None:
         if pending and low < pending[-1].end and pending[0].start < high:
             settle(core, touched)
         run()
-        memory.mark_written(core, start, end)
+        mark()
 
     return _CALL, run_settled_and_mark, 0
 
