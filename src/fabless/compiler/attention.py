@@ -14,7 +14,9 @@ right sum only ever saw -inf and +0 beyond it), and the weighted sum drops whole
 whose probabilities are all zero. When the context bucket is the prompt itself, keys and
 values come straight from the new rows in SRAM (the bytes the cache gets), not back from
 HBM. A prefill's cores each take a share of the query rows of every head, balanced by the
-keys they see; decode steps share KV heads.
+keys they see; decode steps share KV heads. Queries enter the MXU in the step's float
+activation dtype (bf16 unless it computes in fp32, as the probabilities do): the RoPE
+pass casts them and packs them at the start of each `qkv` row.
 
 Units (a head's query rows, or a decode step's grouped heads) run as a software pipeline
 over two score and probability slots: the next unit's KV loads and scores are emitted
@@ -60,6 +62,8 @@ class AttentionScratch:
     sqrt_d: Buffer  # [1, kv_len] fp32, every element sqrt(head_dim), or 1/sqrt(head_dim) if scaled_stores
     mask: Buffer | None  # [T, kv_len] fp32 rows of the causal mask at the step's positions
     positions: Buffer | None  # [T, 1] int32
+    query_dtype: Dtype = Dtype.FP32
+    """Roped queries, packed at the start of each `qkv` row: the MXU's float input dtype."""
     scaled_stores: bool = False
     """sqrt(head_dim) is a power of two, so the score stores multiply by its reciprocal
     (the same bits as dividing: both round the one exact quotient) and the VPU skips a pass."""
@@ -106,7 +110,8 @@ def lower_attention(
     first, last = (0, tokens) if rows is None else rows
     direct = _direct(s, tokens, kv_len)
     if tokens == 1:
-        units = [unit for unit in _decode_units(qkv, out, heads, group, d, kv_len) if unit.kv_head in kv_heads]
+        item = s.query_dtype.itemsize
+        units = [unit for unit in _decode_units(qkv, out, heads, group, d, kv_len, item) if unit.kv_head in kv_heads]
         # A core's units fill the score buffer from its first row.
         top = min((unit.score_row for unit in units), default=0)
         units = [replace(unit, score_row=unit.score_row - top) for unit in units]
@@ -114,7 +119,7 @@ def lower_attention(
     else:
         causal = s.mask is not None
         blocks = _query_blocks(lowering, first, last, kv_len, causal)
-        batches = _prefill_batches(qkv, out, heads, group, d, blocks, s.scores[0].rows)
+        batches = _prefill_batches(qkv, out, heads, group, d, blocks, s.scores[0].rows, s.query_dtype.itemsize)
     if not batches:
         return
     kv = _KvSlots(lowering, layer, qkv, tokens, kv_len, s, direct)
@@ -123,7 +128,7 @@ def lower_attention(
 
     def scores_of(index: int) -> None:
         for unit in batches[index]:
-            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], d, scale)
+            _scores(mxus, unit, kv.get(0, unit.kv_head), s.scores[index % 2], d, scale, s.query_dtype)
         mxus.flush()
 
     # Software-pipelined: batch b+1's keys and scores are emitted before batch b's softmax,
@@ -276,17 +281,26 @@ class _MxuPass:
         self.used[mxu] = 0
 
 
-def _decode_units(qkv: Buffer, out: Buffer, heads: int, group: int, d: int, kv_len: int) -> list[_Unit]:
+def _decode_units(qkv: Buffer, out: Buffer, heads: int, group: int, d: int, kv_len: int, q_item: int) -> list[_Unit]:
     """One token: the `group` query heads of a KV head are adjacent rows of head_dim."""
-    item = out.dtype.itemsize
+    item, q_addr = out.dtype.itemsize, qkv.addr
     return [
-        _Unit(g, qkv.at(0, g * group * d), d * 4, group, g * group, out.at(0, g * group * d), d * item, kv_len)
+        _Unit(
+            g, q_addr + g * group * d * q_item, d * q_item, group, g * group, out.at(0, g * group * d), d * item, kv_len
+        )
         for g in range(heads // group)
     ]
 
 
 def _prefill_batches(
-    qkv: Buffer, out: Buffer, heads: int, group: int, d: int, blocks: list[tuple[int, int, int]], capacity: int
+    qkv: Buffer,
+    out: Buffer,
+    heads: int,
+    group: int,
+    d: int,
+    blocks: list[tuple[int, int, int]],
+    capacity: int,
+    q_item: int,
 ) -> list[list[_Unit]]:
     """A row block of the query heads of one KV head per batch (as many as the score rows
     hold), KV head by KV head so each one's keys load once; a batch's units stack their
@@ -300,7 +314,7 @@ def _prefill_batches(
                     [
                         _Unit(
                             g,
-                            qkv.at(r0, h * d),
+                            qkv.at(r0) + h * d * q_item,
                             qkv.stride,
                             rows,
                             (h - h0) * rows,
@@ -401,7 +415,9 @@ def _row_blocks(lowering: Lowering, rows: int) -> list[tuple[int, int]]:
     return [(r0, min(block, rows - r0)) for r0 in range(0, rows, block)]
 
 
-def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int, scale: Buffer | None) -> None:
+def _scores(
+    mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int, scale: Buffer | None, x_dtype: Dtype
+) -> None:
     """Scores of `unit` against its keys; `scale`: the reciprocal of sqrt(head_dim) to store them by."""
     cols = mxus.lowering.chip.core.matrix.cols
     for c0 in range(0, unit.keys, cols):
@@ -418,13 +434,13 @@ def _scores(mxus: _MxuPass, unit: _Unit, keys: Buffer, scores: Buffer, d: int, s
                     m=rows,
                     k=d,
                     n=width,
-                    x_dtype=Dtype.FP32,
+                    x_dtype=x_dtype,
                     w_dtype=keys.dtype,
                     acc_row=0,
                     transposed=1,
                 ),
                 (
-                    ("sram", q_addr, q_addr + (rows - 1) * unit.q_stride + 4 * d),
+                    ("sram", q_addr, q_addr + (rows - 1) * unit.q_stride + x_dtype.itemsize * d),
                     ("sram", keys.at(c0), keys.at(c0 + width - 1) + d * keys.dtype.itemsize),
                 ),
                 MxuStore(

@@ -7,7 +7,8 @@ K and V share one activation read (one fused weight), SiLU-mul runs on the VPU b
 gate/up and down, and residual adds consume matmul outputs straight from SRAM.
 
 Each core computes a contiguous share of every projection's output channels and of the
-attention heads, and the shares meet in HBM where whole rows are needed (`cores.py`).
+attention (KV heads in a decode step, query rows of every head in a prefill), and the
+shares meet in HBM where whole rows are needed (`cores.py`).
 
 Programs need shapes only: `compile_graph` reads the layout's addresses, never weight
 values, so the cycle-level simulator can compile for timing without a checkpoint.
@@ -26,7 +27,7 @@ from fabless.compiler.sram import Buffer, SramPlan
 from fabless.compiler.vpu import VectorOps
 from fabless.errors import FablessError
 from fabless.graph.ops import Graph
-from fabless.isa import DmaGather, Dtype, NormKind, Program, UnaryOp
+from fabless.isa import DmaGather, Dtype, NormKind, Program, UnaryOp, VpuRope
 
 _SUPPORTED_OPS = {
     "embed",
@@ -182,6 +183,7 @@ class _Step:
             sqrt_d=sram.alloc("sqrt_head_dim", 1, kv_len, Dtype.FP32),
             mask=sram.alloc("mask", t, kv_len, Dtype.FP32) if cached and c.causal else None,
             positions=self.positions,
+            query_dtype=p_dtype if c.position == "rope" else Dtype.FP32,
             scaled_stores=_power_of_four(c.head_dim),
         )
 
@@ -343,7 +345,7 @@ class _Step:
                 # rows of every head, so it ropes them all.
                 g0, g1 = self.head_shares[core] if t == 1 else (0, c.num_kv_heads)
                 if g1 > g0:
-                    self.vpu.rope(self.qkv, g0 * group * d, (g1 - g0) * group * d, t, self.rope, d)
+                    self._rope_queries(g0 * group * d, (g1 - g0) * group * d)
                     self.vpu.rope(self.qkv, c.q_size + g0 * d, (g1 - g0) * d, t, self.rope, d)
         elif name == "attention":
             # Every core's cache writes first: in a prefill a core reads keys others wrote.
@@ -388,6 +390,35 @@ class _Step:
             self._all_gather(self.mlp, self.mlp_shares)
         elif name == "down_proj":
             self._linear(f"{p}.down", self.mlp, self.proj, vector_index=1)
+
+    def _rope_queries(self, col: int, cols: int) -> None:
+        """RoPE of query columns [col, col + cols) of `qkv`, cast to the attention's query dtype
+        and packed from the start of each row (query column j at byte j * its size), where
+        the scores read them: in place when that is fp32, else over the fp32 values it read."""
+        assert self.rope is not None
+        cos, sin = self.rope
+        qkv, t = self.qkv, self.tokens
+        dtype = self.attention.query_dtype
+        src, dst = qkv.at(0, col), qkv.addr + col * dtype.itemsize
+        self.lowering.emit(
+            "vpu",
+            VpuRope(
+                dst_addr=dst,
+                dst_stride=qkv.stride,
+                dst_dtype=dtype,
+                src_addr=src,
+                src_stride=qkv.stride,
+                src_dtype=qkv.dtype,
+                cos_addr=cos.addr,
+                sin_addr=sin.addr,
+                table_stride=cos.stride,
+                rows=t,
+                cols=cols,
+                head_dim=self.config.head_dim,
+            ),
+            reads=(("sram", src, src + (t - 1) * qkv.stride + cols * 4), cos.span(0, t), sin.span(0, t)),
+            writes=(("sram", dst, dst + (t - 1) * qkv.stride + cols * dtype.itemsize),),
+        )
 
     def _linear(self, name: str, source: Buffer | None, out: Buffer, vector_index: int = 0) -> None:
         """Each core's share of projection `name`; a None source is x cast for the MXU."""
