@@ -22,6 +22,9 @@ pages no larger than the compiler's alignment keep a buffer's writes off its nei
 HBM_PAGE_BITS = 16
 """HBM writes are tracked per 64 KiB page, so weights copied in again can reuse theirs even
 beside the buffers a step writes."""
+HBM_REGION_BITS = 24
+"""And per 16 MiB region, in a plain list: weights sit apart from what a step writes, so
+most checks end there without a numpy call."""
 
 
 class Memory:
@@ -41,6 +44,7 @@ class Memory:
         self._pages: dict[int, np.ndarray] = {}
         self._acc: dict[tuple[int, int], np.ndarray] = {}
         self._hbm_pages = np.zeros((self.hbm_bytes >> HBM_PAGE_BITS) + 1, dtype=np.int64)
+        self._hbm_regions = [0] * ((self.hbm_bytes >> HBM_REGION_BITS) + 1)
         self.clock = 0
         """Counts writes; a page (SRAM or HBM) remembers the count of its latest write."""
         self.deferred = DeferredCopies(self.hbm, self.sram)
@@ -84,8 +88,12 @@ class Memory:
     def mark_hbm_written(self, start: int, end: int) -> None:
         self.clock += 1
         self._hbm_pages[start >> HBM_PAGE_BITS : ((end - 1) >> HBM_PAGE_BITS) + 1] = self.clock
+        first, stop = start >> HBM_REGION_BITS, ((end - 1) >> HBM_REGION_BITS) + 1
+        self._hbm_regions[first:stop] = [self.clock] * (stop - first)
 
     def hbm_unchanged_since(self, clock: int, start: int, end: int) -> bool:
+        if max(self._hbm_regions[start >> HBM_REGION_BITS : ((end - 1) >> HBM_REGION_BITS) + 1]) <= clock:
+            return True
         return unchanged_since(self._hbm_pages, start >> HBM_PAGE_BITS, (end - 1) >> HBM_PAGE_BITS, clock)
 
     def accumulator(self, core: int, mxu: int) -> np.ndarray:
