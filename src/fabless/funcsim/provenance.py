@@ -14,7 +14,7 @@ the copy is the same load again.
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fabless.funcsim.memory import Memory
 
@@ -34,10 +34,11 @@ class Copy:
     rows: int
     row_bytes: int
     clock: int
+    sram_end: int = field(init=False)
+    """One past the last SRAM byte; looked up on every SRAM write, so kept, not computed."""
 
-    @property
-    def sram_end(self) -> int:
-        return self.sram_addr + (self.rows - 1) * self.sram_stride + self.row_bytes
+    def __post_init__(self) -> None:
+        self.sram_end = self.sram_addr + (self.rows - 1) * self.sram_stride + self.row_bytes
 
 
 @dataclass(slots=True)
