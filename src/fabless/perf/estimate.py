@@ -8,12 +8,20 @@ from fabless.model.precision import Precision
 from fabless.perf.calibration import Efficiency, efficiency_for
 from fabless.perf.fusion import fuse
 from fabless.perf.results import GraphTime, OpTime
-from fabless.perf.rules import FAMILIES, Target, op_time
+from fabless.perf.rules import FAMILIES, Target, op_time, weight_slack_s
 
 
-def target_for(chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False) -> Target:
+def target_for(
+    chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False, round_trips: bool = False
+) -> Target:
     """The chip with its family model and its calibrated (or the given) efficiencies."""
-    return Target(chip=chip, family=FAMILIES[chip.family], eff=efficiency or efficiency_for(chip), sustained=sustained)
+    return Target(
+        chip=chip,
+        family=FAMILIES[chip.family],
+        eff=efficiency or efficiency_for(chip),
+        sustained=sustained,
+        round_trips=round_trips,
+    )
 
 
 def estimate_op(chip: ChipSpec, op: Op) -> OpTime:
@@ -42,11 +50,21 @@ def estimate_gemm(
     return op_time(target_for(chip, efficiency), op)
 
 
-def estimate_graph(chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None) -> GraphTime:
+def estimate_graph(
+    chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None, round_trips: bool = False
+) -> GraphTime:
     """A whole step after fusion, at the sustained (power-capped) compute rate; the flops and
-    bytes are the unfused graph's work."""
-    target = target_for(chip, efficiency, sustained=True)
-    timed = tuple((op, op_time(target, op)) for op in fuse(graph.ops))
+    bytes are the unfused graph's work. `round_trips` charges a compiled multi-core systolic
+    program's HBM round trips (`exchange.py`)."""
+    target = target_for(chip, efficiency, sustained=True, round_trips=round_trips)
+    # Backwards, so each op knows how much of its all-gather the next op's weights hide.
+    reverse: list[tuple[Op, OpTime]] = []
+    hidden_s = 0.0
+    for op in reversed(fuse(graph.ops)):
+        timed_op = op_time(target, op, hidden_s)
+        reverse.append((op, timed_op))
+        hidden_s = weight_slack_s(target, op, timed_op)
+    timed = tuple(reversed(reverse))
     cost = graph.cost()
     dtype = next((op.compute_dtype for op in graph.ops if isinstance(op, MatMul)), "bf16")
     return GraphTime(

@@ -7,6 +7,7 @@ from typing import Any
 from fabless.chip.spec import ChipSpec
 from fabless.graph.ops import Attention, Cost, Embedding, MatMul, MoeMatMul, Normalize, Op, Pointwise
 from fabless.perf.calibration import Efficiency
+from fabless.perf.exchange import exchange_latency_s, exchanged_bytes, kv_round_trip_s
 from fabless.perf.family import Family
 from fabless.perf.fusion import FusedElementwise
 from fabless.perf.gpu import GpuFamily
@@ -25,6 +26,11 @@ class Target:
     eff: Efficiency
     sustained: bool = False
     """Whole serving steps run long enough to hit the power cap; isolated kernels do not."""
+    round_trips: bool = False
+    """Charge the HBM round trips a compiled multi-core systolic program makes (`exchange.py`):
+    all-gathers between cores and the new keys' trip through the cache. Off by default: on
+    their own they over-correct, since the per-op overhead already stands in for them (see
+    bench/cyclesim_agreement.py)."""
 
     @property
     def bytes_per_s(self) -> float:
@@ -54,7 +60,9 @@ def register_cost_rule(op_type: type) -> Callable[[CostRule], CostRule]:
     return register
 
 
-def op_time(target: Target, op: Op) -> OpTime:
+def op_time(target: Target, op: Op, hidden_s: float = 0.0) -> OpTime:
+    """One op summed over its repeats; `hidden_s` is how much of an all-gather's round trip
+    after it the next op's independent HBM stream covers (`weight_slack_s`)."""
     rule = _RULES.get(type(op))
     if rule is None:
         raise TypeError(f"no cost rule for op type {type(op).__name__}")
@@ -62,15 +70,32 @@ def op_time(target: Target, op: Op) -> OpTime:
     compute_s, memory_s = rule(target, op, once)
     if target.sustained:
         compute_s /= target.eff.sustained_compute
-    overhead_s = target.eff.kernel_overhead_s
+    exchanged = exchanged_bytes(target.chip, op) if target.round_trips else 0.0
+    if exchanged:
+        # The all-gather's stores and loads share HBM with the op's own traffic.
+        memory_s = max(memory_s, (once.bytes + exchanged) / target.bytes_per_s)
+    # Round trips through HBM on the critical path: the new keys' (nothing overlaps it:
+    # attention reads the cache after the write lands) and the all-gather's, less what the
+    # next op's weight stream, which does not wait for the gathered rows, runs under it.
+    latency_s = 0.0
+    if target.round_trips:
+        latency_s = kv_round_trip_s(target.chip, op) + max(0.0, exchange_latency_s(target.chip, op) - hidden_s)
+    overhead_s = target.eff.kernel_overhead_s + latency_s
     return OpTime(
         time_s=(max(compute_s, memory_s) + overhead_s) * op.repeat,
         compute_s=compute_s * op.repeat,
         memory_s=memory_s * op.repeat,
         overhead_s=overhead_s * op.repeat,
         flops=once.flops * op.repeat,
-        bytes=once.bytes * op.repeat,
+        bytes=(once.bytes + exchanged) * op.repeat,
     )
+
+
+def weight_slack_s(target: Target, op: Op, timed: OpTime) -> float:
+    """How long one instance of `op` streams weights beyond its compute: the part of its time
+    an HBM round trip just before it can run under, since weights do not wait for activations."""
+    weights_s = op.cost_once().weight_bytes / target.bytes_per_s
+    return max(0.0, weights_s - timed.compute_s / op.repeat)
 
 
 def _memory_s(target: Target, cost: Cost) -> float:
