@@ -68,9 +68,10 @@ class Memory:
         self._pages[core][start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1] = self.clock
         self.on_sram_write(core, start, end)
 
-    def marker(self, core: int, start: int, end: int) -> Callable[[], None]:
+    def marker(self, core: int, start: int, end: int, tell: bool = True) -> Callable[[], None]:
         """`mark_written(core, start, end)` for a span fixed when an instruction is prepared,
-        its pages resolved once: every writing instruction calls one after each run."""
+        its pages resolved once: every writing instruction calls one after each run. Without
+        `tell`, `on_sram_write` is not told (the caller knows no listener cares)."""
         pages, first, stop = self.pages(core), start >> PAGE_BITS, ((end - 1) >> PAGE_BITS) + 1
         on_sram_write = self.on_sram_write
 
@@ -79,7 +80,11 @@ class Memory:
             pages[first:stop] = self.clock
             on_sram_write(core, start, end)
 
-        return mark
+        def mark_quietly() -> None:
+            self.clock += 1
+            pages[first:stop] = self.clock
+
+        return mark if tell else mark_quietly
 
     def sram_unchanged_since(self, clock: int, core: int, start: int, end: int) -> bool:
         """Whether no write touched SRAM bytes [start, end) of `core` after write clock `clock`."""

@@ -6,8 +6,9 @@ a copy of an HBM range, and a tile loaded from such an unmodified copy is found 
 HBM range while no write touches it. A decode loop that streams the same weights every
 token, or builds a new program every token, prepares each tile once.
 
-Every SRAM write reaches `overwritten` (Memory calls it), which forgets the copies it
-touches, so a recorded copy is always intact. A `dma.load` records the same `Copy` object
+Copies are forgotten when a run starts, and every SRAM write that may land on one of the
+run's copies reaches `overwritten` (Memory calls it), which forgets the copies it touches,
+so a recorded copy is always intact. A `dma.load` records the same `Copy` object
 every time it runs, so an MXU load that found its tile in a copy can tell by identity that
 the copy is the same load again.
 """
@@ -82,6 +83,14 @@ class Provenance:
         last = bisect_left(starts, end, lo=first)
         if first < last:
             del copies[first:last], starts[first:last]
+
+    def forget_copies(self) -> None:
+        """Forget every recorded copy (a run starts): a program then records only its own, so
+        writes where none of its loads land need no lookup. What was prepared is kept."""
+        for copies in self._copies.values():
+            copies.clear()
+        for starts in self._starts.values():
+            starts.clear()
 
     def covering(self, core: int, addr: int) -> Copy | None:
         """The recorded copy that starts at or before `addr`, if any (it may end before)."""

@@ -25,7 +25,7 @@ from fabless.funcsim.unit import MxuState, Prepare, Step, Unit
 from fabless.isa.asm import format_instruction
 from fabless.isa.dtypes import Dtype
 from fabless.isa.fields import Instruction
-from fabless.isa.instructions import Halt, SemSignal, SemWait
+from fabless.isa.instructions import DmaLoad, Halt, SemSignal, SemWait
 from fabless.isa.program import Program, StreamId, parse_stream
 
 DMA_QUEUES_PER_CORE = 4
@@ -75,6 +75,7 @@ class FunctionalSimulator:
             if prepared is None:
                 prepared = self._prepare(program)
                 self._prepared[program] = prepared
+            self._provenance.forget_copies()
             with np.errstate(all="ignore"), single_threaded_blas():
                 _execute(prepared.streams, [0] * program.semaphores)
         finally:
@@ -134,17 +135,34 @@ class FunctionalSimulator:
     def _prepare(self, program: Program) -> _Prepared:
         streams = []
         stats = []
+        loaded = _loaded_spans(program)
         for name, code in program.streams.items():
-            unit = self._unit(parse_stream(name))
+            stream = parse_stream(name)
+            unit = self._unit(stream)
             ends = [i for i, instr in enumerate(code) if isinstance(instr, Halt)]
             live = code[: ends[0] + 1] if ends else code
-            steps = [_step(unit, name, index, instr) for index, instr in enumerate(live)]
+            spans = loaded.get(stream.core, [])
+            steps = [_step(unit, name, index, instr, spans) for index, instr in enumerate(live)]
             streams.append(_Stream(name, live, steps))
             stats.append(stream_stats(name, live))
         return _Prepared(streams, reduce(RunStats.__add__, stats, RunStats()))
 
 
-def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, Step | int, int]:
+def _loaded_spans(program: Program) -> dict[int, list[tuple[int, int]]]:
+    """The SRAM bytes each core's dma.loads write: the only places this program's copies lie."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for name, code in program.streams.items():
+        core = parse_stream(name).core
+        for instr in code:
+            if isinstance(instr, DmaLoad):
+                end = instr.sram_addr + (instr.rows - 1) * instr.sram_stride + instr.row_bytes
+                spans.setdefault(core, []).append((instr.sram_addr, end))
+    return spans
+
+
+def _step(
+    unit: Unit, name: str, index: int, instr: Instruction, loaded: list[tuple[int, int]]
+) -> tuple[int, Step | int, int]:
     if isinstance(instr, SemWait):
         return _WAIT, instr.sem, instr.count
     if isinstance(instr, SemSignal):
@@ -173,7 +191,9 @@ def _step(unit: Unit, name: str, index: int, instr: Instruction) -> tuple[int, S
 
         return _CALL, run_settled, 0
     ((start, end),) = unit.writes
-    mark = memory.marker(core, start, end)
+    # copies are forgotten when a run starts, so a write where none of the program's loads
+    # land can overwrite none
+    mark = memory.marker(core, start, end, any(a < end and start < b for a, b in loaded))
 
     def run_settled_and_mark() -> None:
         if pending and low < pending[-1].end and pending[0].start < high:
