@@ -12,7 +12,7 @@ import numpy as np
 
 from fabless.funcsim import numerics
 from fabless.funcsim.errors import ProgramError
-from fabless.funcsim.memory import PAGE_BITS, unchanged_since
+from fabless.funcsim.memory import PAGE_BITS, Memory, unchanged_since
 from fabless.funcsim.provenance import Copy
 from fabless.funcsim.unit import LoadedWeights, MxuState, Prepare, Step, Unit
 from fabless.isa.dtypes import Dtype
@@ -66,30 +66,34 @@ def _fixed(w: LoadedWeights) -> Fixed:
 
 class Activations:
     """X [m, k] in SRAM as the MXU reads it: the raw tile, or its truncated float tiles,
-    prepared once for every instruction that reads them while their bytes are unwritten."""
+    prepared once for every instruction that reads them while their bytes are unwritten.
+    Every instruction of a program that reads the same tile shares one (see `activations`)."""
 
-    def __init__(self, unit: Unit, addr: int, stride: int, m: int, k: int, dtype: Dtype) -> None:
-        self.raw = unit.sram_tile(addr, m, k, stride, dtype.numpy)
-        end = addr + (m - 1) * stride + k * dtype.itemsize
-        self.memory, self.provenance = unit.memory, unit.provenance
-        self.pages, self.first, self.last = unit.memory.pages(unit.core), addr >> PAGE_BITS, (end - 1) >> PAGE_BITS
-        self.key = ("x", unit.core, addr, stride, m, k, dtype)
+    def __init__(self, raw: np.ndarray, memory: Memory, core: int, start: int, end: int) -> None:
+        self.raw, self.memory = raw, memory
+        self.pages, self.first, self.last = memory.pages(core), start >> PAGE_BITS, (end - 1) >> PAGE_BITS
         self.held: tuple[int, Fixed, int] | None = None
-        """The chunk, tiles and write clock this instruction last used."""
+        """The chunk, tiles and write clock of the last preparation."""
 
     def fixed(self, chunk: int, chunks: int) -> Fixed:
         held = self.held
         if held is not None and held[0] == chunk and unchanged_since(self.pages, self.first, self.last, held[2]):
             return held[1]
-        key = (*self.key, chunk)
-        found = self.provenance.prepared(key)
-        if found is not None and unchanged_since(self.pages, self.first, self.last, found[1]):
-            self.held = (chunk, found[0], found[1])  # type: ignore[assignment]
-            return found[0]  # type: ignore[return-value]
         fixed = _fixed_tiles(self.raw, chunk, chunks)
-        self.provenance.keep(key, fixed, fixed[0].nbytes, self.memory.clock)
         self.held = (chunk, fixed, self.memory.clock)
         return fixed
+
+
+def activations(unit: Unit, addr: int, stride: int, m: int, k: int, dtype: Dtype) -> Activations:
+    """The MXU input tile at `addr`, shared by every instruction of a simulator that reads it
+    (the projections of one layer read the same rows once per column tile)."""
+    raw = unit.sram_tile(addr, m, k, stride, dtype.numpy)  # also notes the read, for deferred copies
+    key = ("x", unit.core, addr, stride, m, k, dtype)
+    found = unit.provenance.shared.get(key)
+    if found is None:
+        found = Activations(raw, unit.memory, unit.core, addr, addr + (m - 1) * stride + k * dtype.itemsize)
+        unit.provenance.shared[key] = found
+    return found  # type: ignore[return-value]
 
 
 def multiply(mxu: MxuState, w: LoadedWeights, x: Activations, x_dtype: Dtype, acc_row: int, accumulate: bool) -> None:
@@ -196,7 +200,7 @@ def _ldw(unit: Unit, instr: MxuLoadWeights) -> Step:
 def _matmul(unit: Unit, instr: MxuMatmul) -> Step:
     _check_tile(unit, instr.k, 1)
     _check_acc(unit, instr.acc_row, instr.m)
-    x = Activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
+    x = activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
     mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
     assert mxu is not None
 
@@ -217,7 +221,7 @@ def _gemm(unit: Unit, instr: MxuGemm) -> Step:
     load = _weights(
         unit, instr.w_addr, instr.w_stride, instr.k, instr.n, instr.w_dtype, instr.transposed, min(rows, instr.k)
     )
-    x = Activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
+    x = activations(unit, instr.x_addr, instr.x_stride, instr.m, instr.k, instr.x_dtype)
     mxu, dtype, acc_row, accumulate = unit.mxu, instr.x_dtype, instr.acc_row, bool(instr.accumulate)
     assert mxu is not None
 

@@ -63,6 +63,8 @@ class Provenance:
         self._starts: dict[int, list[int]] = {}
         self._prepared: OrderedDict[tuple, tuple[object, int, int]] = OrderedDict()
         self._bytes = 0
+        self.shared: dict[tuple, object] = {}
+        """Per-location state that instructions reading the same SRAM share (MXU inputs)."""
 
     def record(self, copy: Copy) -> None:
         """Note a finished dma.load, after its own write forgot the copies it overwrote."""
