@@ -6,4 +6,6 @@ python -m ruff check src tests bench scripts
 python -m mypy src/fabless
 # Two pytest workers share two cores: BLAS and torch thread pools on top of them only contend.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Property tests draw the same examples on every run (tests/conftest.py).
+export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 python -m pytest -n 2 "$@"
