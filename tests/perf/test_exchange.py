@@ -6,7 +6,13 @@ from fabless.chip import load_chip
 from fabless.cyclesim import AGREEMENT_WORKLOADS
 from fabless.perf import estimate_graph
 from fabless.perf.estimate import target_for
-from fabless.perf.exchange import exchange_latency_s, exchanged_bytes, hbm_latency_s, kv_round_trip_s
+from fabless.perf.exchange import (
+    exchange_latency_s,
+    exchanged_bytes,
+    hbm_latency_s,
+    kv_round_trip_s,
+    program_start_s,
+)
 from fabless.perf.fusion import fuse
 from fabless.perf.rules import op_time, weight_slack_s
 
@@ -61,32 +67,34 @@ def test_only_attention_over_a_cache_waits_for_its_new_keys() -> None:
 def test_an_exchange_adds_its_bytes_to_the_ops_memory_time_and_its_round_trip_less_what_is_hidden() -> None:
     fab1 = load_chip("fab1")
     silu = _ops(PREFILL_LAYER)["silu_mul"]
-    target = target_for(fab1, sustained=True, round_trips=True)
-    plain = op_time(target_for(fab1, sustained=True), silu)
+    target = target_for(fab1, sustained=True)
     # fab1: 8 TB/s at 90% = 7.2e12 B/s; silu_mul moves 256 x 1536 x (2 + 2 + 2) B of its own.
     own = 256 * 1536 * 6
     timed = op_time(target, silu, hidden_s=300e-9)
     assert timed.memory_s == pytest.approx((own + 7_077_888) / 7.2e12)
-    assert timed.overhead_s == pytest.approx(plain.overhead_s + 800e-9 - 300e-9)
-    assert op_time(target, silu, hidden_s=1e-6).overhead_s == pytest.approx(plain.overhead_s)
+    # No kernel launch on a compiled program: the overhead is the round trip's exposed part.
+    assert timed.overhead_s == pytest.approx(800e-9 - 300e-9)
+    assert op_time(target, silu, hidden_s=1e-6).overhead_s == 0
 
 
 def test_the_next_ops_weight_stream_beyond_its_compute_hides_the_round_trip() -> None:
     fab1 = load_chip("fab1")
-    target = target_for(fab1, sustained=True, round_trips=True)
+    target = target_for(fab1, sustained=True)
     o_proj = _ops(DECODE_LAYER)["o_proj"]  # 4096 x 4096 bf16 weights: 33.55 MB at 7.2e12 B/s
     timed = op_time(target, o_proj)
     assert weight_slack_s(target, o_proj, timed) == pytest.approx(4096 * 4096 * 2 / 7.2e12 - timed.compute_s)
     # So the decode layer's attention pays only its new keys' round trip, not its gather's.
     graph = DECODE_LAYER.build()[1]
-    with_trips = dict((op.name, t) for op, t in estimate_graph(fab1, graph, round_trips=True).ops)
-    plain = dict((op.name, t) for op, t in estimate_graph(fab1, graph).ops)
-    assert with_trips["attention"].overhead_s == pytest.approx(plain["attention"].overhead_s + 800e-9)
+    timed_ops = dict((op.name, t) for op, t in estimate_graph(fab1, graph).ops)
+    assert timed_ops["attention"].overhead_s == pytest.approx(800e-9)
 
 
-def test_round_trips_are_off_by_default() -> None:
+def test_a_compiled_program_waits_one_access_latency_for_its_first_hbm_bytes() -> None:
     fab1 = load_chip("fab1")
-    graph = PREFILL_LAYER.build()[1]
-    plain = estimate_graph(fab1, graph)
-    assert estimate_graph(fab1, graph, round_trips=False).time_s == plain.time_s
-    assert estimate_graph(fab1, graph, round_trips=True).time_s > plain.time_s
+    timed = estimate_graph(fab1, PREFILL_LAYER.build()[1]).ops
+    first, _ = timed[0]
+    assert program_start_s(fab1, first) == pytest.approx(400e-9)
+    assert timed[0][1].overhead_s == pytest.approx(400e-9)
+    # Attention's operands are another op's output, held in SRAM.
+    assert program_start_s(fab1, _ops(PREFILL_LAYER)["attention"]) == 0
+    assert program_start_s(load_chip("h100"), first) == 0

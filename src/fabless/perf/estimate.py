@@ -11,16 +11,13 @@ from fabless.perf.results import GraphTime, OpTime
 from fabless.perf.rules import FAMILIES, Target, op_time, weight_slack_s
 
 
-def target_for(
-    chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False, round_trips: bool = False
-) -> Target:
+def target_for(chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False) -> Target:
     """The chip with its family model and its calibrated (or the given) efficiencies."""
     return Target(
         chip=chip,
         family=FAMILIES[chip.family],
         eff=efficiency or efficiency_for(chip),
         sustained=sustained,
-        round_trips=round_trips,
     )
 
 
@@ -50,18 +47,18 @@ def estimate_gemm(
     return op_time(target_for(chip, efficiency), op)
 
 
-def estimate_graph(
-    chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None, round_trips: bool = False
-) -> GraphTime:
+def estimate_graph(chip: ChipSpec, graph: Graph, efficiency: Efficiency | None = None) -> GraphTime:
     """A whole step after fusion, at the sustained (power-capped) compute rate; the flops and
-    bytes are the unfused graph's work. `round_trips` charges a compiled multi-core systolic
-    program's HBM round trips (`exchange.py`)."""
-    target = target_for(chip, efficiency, sustained=True, round_trips=round_trips)
+    bytes are the unfused graph's work. On a systolic chip the step is one compiled program,
+    so its HBM round trips and its start are charged (`exchange.py`)."""
+    target = target_for(chip, efficiency, sustained=True)
     # Backwards, so each op knows how much of its all-gather the next op's weights hide.
     reverse: list[tuple[Op, OpTime]] = []
     hidden_s = 0.0
-    for op in reversed(fuse(graph.ops)):
-        timed_op = op_time(target, op, hidden_s)
+    fused = fuse(graph.ops)
+    for index in reversed(range(len(fused))):
+        op = fused[index]
+        timed_op = op_time(target, op, hidden_s, first=index == 0)
         reverse.append((op, timed_op))
         hidden_s = weight_slack_s(target, op, timed_op)
     timed = tuple(reversed(reverse))

@@ -80,6 +80,18 @@ def exchange_latency_s(chip: ChipSpec, op: Op) -> float:
     return 2.0 * hbm_latency_s() if exchanged_bytes(chip, op) else 0.0
 
 
+def program_start_s(chip: ChipSpec, op: Op) -> float:
+    """What a compiled systolic program waits before its first op, `op`, computes: its weights
+    and the step's input are in HBM, so nothing starts until the first bytes land (one access
+    latency; weights and input stream in on their own queues at once). Attention's operands
+    are another op's output, which the program keeps in SRAM, and its wait on the KV cache is
+    `kv_round_trip_s`. A compiled program launches no kernels, so this, the round trips here
+    and the arrays' fills and drains (`systolic.py`) are all it exposes beyond its streams."""
+    if chip.family != "systolic" or isinstance(op, Attention):
+        return 0.0
+    return hbm_latency_s()
+
+
 def kv_round_trip_s(chip: ChipSpec, op: Op) -> float:
     """The wait of one instance of attention over a KV cache for its new keys and values:
     scattered to HBM at a run-time position, then read back after the write lands (two

@@ -1,13 +1,13 @@
 """Per-op cost rules, registered by op type: each turns an op into compute, memory and overhead time."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fabless.chip.spec import ChipSpec
 from fabless.graph.ops import Attention, Cost, Embedding, MatMul, MoeMatMul, Normalize, Op, Pointwise
 from fabless.perf.calibration import Efficiency
-from fabless.perf.exchange import exchange_latency_s, exchanged_bytes, kv_round_trip_s
+from fabless.perf.exchange import exchange_latency_s, exchanged_bytes, kv_round_trip_s, program_start_s
 from fabless.perf.family import Family
 from fabless.perf.fusion import FusedElementwise
 from fabless.perf.gpu import GpuFamily
@@ -26,11 +26,6 @@ class Target:
     eff: Efficiency
     sustained: bool = False
     """Whole serving steps run long enough to hit the power cap; isolated kernels do not."""
-    round_trips: bool = False
-    """Charge the HBM round trips a compiled multi-core systolic program makes (`exchange.py`):
-    all-gathers between cores and the new keys' trip through the cache. Off by default: on
-    their own they over-correct, since the per-op overhead already stands in for them (see
-    bench/cyclesim_agreement.py)."""
 
     @property
     def bytes_per_s(self) -> float:
@@ -60,9 +55,10 @@ def register_cost_rule(op_type: type) -> Callable[[CostRule], CostRule]:
     return register
 
 
-def op_time(target: Target, op: Op, hidden_s: float = 0.0) -> OpTime:
+def op_time(target: Target, op: Op, hidden_s: float = 0.0, first: bool = False) -> OpTime:
     """One op summed over its repeats; `hidden_s` is how much of an all-gather's round trip
-    after it the next op's independent HBM stream covers (`weight_slack_s`)."""
+    after it the next op's independent HBM stream covers (`weight_slack_s`); `first` marks a
+    compiled program's first op, which waits for its input (`program_start_s`)."""
     rule = _RULES.get(type(op))
     if rule is None:
         raise TypeError(f"no cost rule for op type {type(op).__name__}")
@@ -70,16 +66,17 @@ def op_time(target: Target, op: Op, hidden_s: float = 0.0) -> OpTime:
     compute_s, memory_s = rule(target, op, once)
     if target.sustained:
         compute_s /= target.eff.sustained_compute
-    exchanged = exchanged_bytes(target.chip, op) if target.round_trips else 0.0
+    # A compiled multi-core systolic program's HBM round trips (`exchange.py`); none elsewhere.
+    exchanged = exchanged_bytes(target.chip, op)
     if exchanged:
         # The all-gather's stores and loads share HBM with the op's own traffic.
         memory_s = max(memory_s, (once.bytes + exchanged) / target.bytes_per_s)
     # Round trips through HBM on the critical path: the new keys' (nothing overlaps it:
     # attention reads the cache after the write lands) and the all-gather's, less what the
     # next op's weight stream, which does not wait for the gathered rows, runs under it.
-    latency_s = 0.0
-    if target.round_trips:
-        latency_s = kv_round_trip_s(target.chip, op) + max(0.0, exchange_latency_s(target.chip, op) - hidden_s)
+    latency_s = kv_round_trip_s(target.chip, op) + max(0.0, exchange_latency_s(target.chip, op) - hidden_s)
+    if first:
+        latency_s += program_start_s(target.chip, op)
     overhead_s = target.eff.kernel_overhead_s + latency_s
     return OpTime(
         time_s=(max(compute_s, memory_s) + overhead_s) * op.repeat,
@@ -124,17 +121,43 @@ def _moe_matmul(target: Target, op: MoeMatMul, cost: Cost) -> tuple[float, float
 def _attention(target: Target, op: Attention, cost: Cost) -> tuple[float, float]:  # type: ignore[misc]
     group = op.heads // op.kv_heads
     full = op.batch * op.heads * op.q_len * op.kv_len
+    causal_fraction = op.score_elements / full
+    chip = target.chip
+    if isinstance(target.family, SystolicFamily) and chip.cores > 1 and op.q_len > 1:
+        # A compiled program shares attention over several tokens by query rows: every core
+        # runs every KV head on its own MXUs for its share of the rows (`compiler/cores.py`),
+        # the shares balanced by the keys they see, so the causal fraction holds for each.
+        # A core's heads are a dependent chain (scores, drain, softmax, values, drain), so
+        # each pays its own fill and drain.
+        one_core = _one_core(target)
+        q_share = -(-op.q_len // chip.cores)
+        per_head = target.family.attention_s(
+            one_core.chip,
+            target.eff,
+            groups=1,
+            q_rows=q_share * group,
+            kv_len=op.kv_len,
+            head_dim=op.head_dim,
+            causal_fraction=causal_fraction,
+            dtype=op.compute_dtype,
+        ) + _softmax_s(one_core, q_share * group * op.kv_len * causal_fraction)
+        return op.batch * op.kv_heads * per_head, _memory_s(target, cost)
     compute = target.family.attention_s(
-        target.chip,
+        chip,
         target.eff,
         groups=op.batch * op.kv_heads,
         q_rows=op.q_len * group,
         kv_len=op.kv_len,
         head_dim=op.head_dim,
-        causal_fraction=op.score_elements / full,
+        causal_fraction=causal_fraction,
         dtype=op.compute_dtype,
     )
     return compute + _softmax_s(target, op.score_elements), _memory_s(target, cost)
+
+
+def _one_core(target: Target) -> Target:
+    """The target cut to one of its chip's cores."""
+    return replace(target, chip=target.chip.model_copy(update={"cores": 1}))
 
 
 def _softmax_s(target: Target, elements: float) -> float:

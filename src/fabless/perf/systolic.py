@@ -4,13 +4,14 @@ A [m, k] x [k, n] matmul is cut into k/rows x n/cols weight tiles. Each tile is 
 into an array one row per cycle and then m activation rows stream through it, one per
 cycle (a PE that does two 8-bit MACs a cycle streams two rows; fp32 at a quarter rate
 streams one every four cycles). With a shadow weight buffer (`weight_buffers = 2`) a
-tile's load hides behind the previous tile's stream and the array fills and drains once
-per op (rows + cols cycles), but nothing hides the first tile's load; with one, every tile
-pays its load, its stream and a drain before the next load may start. Either way the last
-block's results leave the accumulator one row per cycle before the op is done. m is cut
-into blocks that fit the accumulator, and weights are reloaded for every block. Column
-blocks (with all their K tiles, which accumulate in place) are dealt round-robin to all
-MXUs of all cores.
+tile's load hides behind the previous tile's stream within a column block, but nothing
+hides a block's first tile load; with one, every tile pays its load, its stream and a drain
+before the next load may start. m is cut into blocks that fit the accumulator, and weights
+are reloaded for every block. Column blocks (with all their K tiles, which accumulate in
+place) are dealt round-robin to all MXUs of all cores, and a block's results must leave
+the array (a drain of rows + cols cycles) and the accumulator (one row per cycle) before
+the MXU takes its next block: the accumulator move waits for the drain, and the next
+block's first weight load is issued after the move on the MXU's in-order stream.
 """
 
 import math
@@ -21,7 +22,7 @@ from fabless.perf.calibration import Efficiency
 
 class SystolicFamily:
     def matmul_s(self, chip: ChipSpec, eff: Efficiency, m: int, n: int, k: int, dtype: str, groups: int = 1) -> float:
-        cycles = self._cycles(chip, m, n, k, groups, 1.0, _rows_per_cycle(chip, dtype))
+        cycles = self._cycles(chip, m, n, k, groups, 1.0, _rows_per_cycle(chip, dtype), drain_per_block=True)
         return cycles / (chip.clock_hz * eff.matmul_for(dtype))
 
     def attention_s(
@@ -44,7 +45,14 @@ class SystolicFamily:
 
     @staticmethod
     def _cycles(
-        chip: ChipSpec, m: int, n: int, k: int, groups: int, tile_fraction: float, rows_per_cycle: float
+        chip: ChipSpec,
+        m: int,
+        n: int,
+        k: int,
+        groups: int,
+        tile_fraction: float,
+        rows_per_cycle: float,
+        drain_per_block: bool = False,
     ) -> float:
         mxu = chip.core.matrix
         acc_rows = max(1, int((mxu.accumulator_kib or 0) * 1024 // (mxu.cols * 4)))
@@ -53,13 +61,22 @@ class SystolicFamily:
         # Column blocks are the unit dealt to MXUs: a block's K tiles accumulate in one
         # MXU's accumulator, since an array has no path to sum partials held in another.
         blocks = groups * m_blocks * math.ceil(n / mxu.cols) * tile_fraction
-        per_unit = math.ceil(blocks / chip.matrix_units) * math.ceil(k / mxu.rows)
+        blocks_per_unit = math.ceil(blocks / chip.matrix_units)
+        k_tiles = math.ceil(k / mxu.rows)
+        per_unit = blocks_per_unit * k_tiles
         load = min(k, mxu.rows)
         stream = m_block / rows_per_cycle
-        # The last block's results leave the accumulator one row per cycle after the drain.
+        # A block's results leave the accumulator one row per cycle after the drain.
         store = m_block
         if (mxu.weight_buffers or 1) > 1:
-            # The first tile loads before anything streams; later loads hide behind streams.
+            # Per column block: its first tile loads before anything streams, later loads
+            # hide behind streams, then the array drains and the accumulator is moved out.
+            per_block = load + max(0, k_tiles - 1) * max(stream, load) + stream + mxu.rows + mxu.cols + store
+            if drain_per_block:
+                return blocks_per_unit * per_block
+            # Attention issues its blocks back to back into separate accumulator rows and
+            # moves them all out after one drain (compiler/attention.py), so it fills and
+            # drains once.
             return load + max(0, per_unit - 1) * max(stream, load) + stream + mxu.rows + mxu.cols + store
         return per_unit * (load + stream + mxu.rows + mxu.cols) + store
 
