@@ -1,7 +1,7 @@
 """The analytical model against the cycle simulator: within 10% on fixed workloads and chips.
 
-A case that still disagrees is a strict xfail naming what the analytical model misses, so
-it fails the day the model (or the compiler) closes the gap and the mark must go.
+Every case agrees. One that stops agreeing means the model or the compiled program changed
+what the other assumes: find which is wrong and fix it, not the tolerance.
 """
 
 from pathlib import Path
@@ -19,31 +19,8 @@ CHIPS = {
     "wide1": str(Path(__file__).parent / "chips" / "wide1.toml"),
 }
 
-SERIAL_GATHER = (
-    "the compiled prefill layer serializes each column all-gather's stores across cores: a core's share is "
-    "a strided [256, n / cores] block of the exchange rows, and the emitter's HBM hazard spans of the cores' "
-    "interleaved shares overlap (start to end), so every core's store waits on the previous core's store "
-    "being acknowledged (sem 235 on fab1's qkv gather): cores x 400 ns a gather instead of the 2 x 400 ns "
-    "of a store then a load that the analytical model charges (fabless/perf/exchange.py). The shares are "
-    "disjoint bytes, so this is a false dependency for the compiler to drop, not a cost to model; with "
-    "(cores - 1) x 400 ns more per column gather (4 a layer) the model would be at 0.92 (fab1) and 1.03 (wide1)"
-)
-_REASONS = {
-    ("fab1", "layer prefill smollm2 256"): [SERIAL_GATHER],
-    ("wide1", "layer prefill smollm2 256"): [SERIAL_GATHER],
-}
-
-
-def _reasons(chip: str, workload: Workload) -> list[str]:
-    return _REASONS.get((chip, workload.label), [])
-
-
 CASES = [
-    pytest.param(chip, workload, id=f"{chip}-{workload.label}",
-                 marks=[pytest.mark.xfail(strict=True, reason="; ".join(reasons))] if reasons else [])
-    for chip in CHIPS
-    for workload in AGREEMENT_WORKLOADS
-    for reasons in [_reasons(chip, workload)]
+    pytest.param(chip, workload, id=f"{chip}-{workload.label}") for chip in CHIPS for workload in AGREEMENT_WORKLOADS
 ]
 
 

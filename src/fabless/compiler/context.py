@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from fabless.chip.spec import ChipSpec
-from fabless.compiler.emitter import Emitter, Span
+from fabless.compiler.emitter import Emitter, Span, strided
 from fabless.compiler.layout import HbmLayout, Region
 from fabless.compiler.sram import Buffer, SramPlan
 from fabless.isa import DmaLoad, DmaStore, Dtype, Instruction
@@ -90,7 +90,7 @@ class Lowering:
 
     def _own_sram(self, spans: tuple[Span, ...]) -> tuple[Span, ...]:
         """The spans with "sram" naming the current core's SRAM; HBM is shared."""
-        return tuple((f"sram{self.core}", a, b) if space == "sram" else (space, a, b) for space, a, b in spans)
+        return tuple((f"sram{self.core}", *span[1:]) if span[0] == "sram" else span for span in spans)  # type: ignore[misc]
 
     def load(
         self,
@@ -107,7 +107,6 @@ class Lowering:
         row_bytes = buffer.stride if row_bytes is None else row_bytes
         hbm_stride = row_bytes if hbm_stride is None else hbm_stride
         start = region.offset + hbm_offset
-        end = start + (rows - 1) * hbm_stride + row_bytes
         self.emit(
             queue,
             DmaLoad(
@@ -118,7 +117,7 @@ class Lowering:
                 hbm_stride=hbm_stride,
                 sram_stride=buffer.stride,
             ),
-            reads=(("hbm", start, end),),
+            reads=(strided("hbm", start, rows, row_bytes, hbm_stride),),
             writes=(("sram", buffer.addr, buffer.addr + (rows - 1) * buffer.stride + row_bytes),),
         )
 
@@ -142,7 +141,6 @@ class Lowering:
         row_bytes = cols * buffer.dtype.itemsize
         hbm_stride = buffer.stride if hbm_stride is None else hbm_stride
         start = region.offset + col * buffer.dtype.itemsize
-        end = start + (rows - 1) * hbm_stride + row_bytes
         self.emit(
             DATA_QUEUE,
             DmaStore(
@@ -154,5 +152,5 @@ class Lowering:
                 hbm_stride=hbm_stride,
             ),
             reads=(("sram", buffer.at(row, col), buffer.at(row + rows - 1, col) + row_bytes),),
-            writes=(("hbm", start, end),),
+            writes=(strided("hbm", start, rows, row_bytes, hbm_stride),),
         )

@@ -15,8 +15,18 @@ from dataclasses import dataclass, field
 
 from fabless.isa import Instruction, Program, SemSignal, SemWait
 
-Span = tuple[str, int, int]
-"""(space, first byte, end byte): space is "sram" or "hbm"."""
+Span = tuple[str, int, int] | tuple[str, int, int, int, int]
+"""(space, first byte, end byte): space is "sram" or "hbm"; or (space, first, end,
+row_bytes, stride) for rows of `row_bytes` every `stride` bytes between them (see `strided`)."""
+
+
+def strided(space: str, start: int, rows: int, row_bytes: int, stride: int) -> Span:
+    """The span of `rows` rows of `row_bytes`, `stride` apart: column windows of one matrix
+    written by different streams then overlap only as ranges, and wait on nothing."""
+    end = start + (rows - 1) * stride + row_bytes
+    if rows == 1 or stride == row_bytes:
+        return (space, start, end)
+    return (space, start, end, row_bytes, stride)
 
 
 @dataclass
@@ -26,6 +36,28 @@ class _Access:
     start: int
     end: int
     write: bool
+    row_bytes: int
+    stride: int
+    """0 for a dense range."""
+
+    def apart(self, start: int, end: int, row_bytes: int, stride: int) -> bool:
+        """Whether bytes [start, end) taken `row_bytes` every `stride` (all of them if
+        stride is 0) miss this access's bytes, where the two ranges overlap: the rows of one
+        must fall in the gaps between the other's, row after row."""
+        if stride and self.stride:
+            return stride == self.stride and _in_gap(self.start, self.row_bytes, stride, start, row_bytes)
+        if self.stride:
+            return _in_gap(self.start, self.row_bytes, self.stride, start, end - start)
+        if stride:
+            return _in_gap(start, row_bytes, stride, self.start, self.end - self.start)
+        return False
+
+
+def _in_gap(rows_start: int, row_bytes: int, stride: int, start: int, size: int) -> bool:
+    """Whether `size` bytes from `start` (repeated every `stride`, or once) lie between rows
+    of `row_bytes` every `stride` from `rows_start`."""
+    offset = (start - rows_start) % stride
+    return row_bytes <= offset and offset + size <= stride
 
 
 @dataclass
@@ -61,10 +93,13 @@ class Emitter:
         position = len(target.code)
         needs: dict[str, int] = {}
         for spans, write in ((reads, False), (writes, True)):
-            for space, start, end in spans:
+            for span in spans:
+                space, start, end, row_bytes, stride = _pattern(span)
                 for page in _pages(start, end):
                     for access in self._pages.get((space, page), ()):
                         if access.stream == stream or access.end <= start or end <= access.start:
+                            continue
+                        if access.apart(start, end, row_bytes, stride):
                             continue
                         if write or access.write:
                             needs[access.stream] = max(needs.get(access.stream, -1), access.position)
@@ -78,15 +113,16 @@ class Emitter:
         position = len(target.code)
         target.code.append(instruction)
         for spans, write in ((reads, False), (writes, True)):
-            for space, start, end in spans:
-                self._record(_Access(stream, position, start, end, write), space)
+            for span in spans:
+                space, start, end, row_bytes, stride = _pattern(span)
+                self._record(_Access(stream, position, start, end, write, row_bytes, stride), space)
 
     def _record(self, access: _Access, space: str) -> None:
         for page in _pages(access.start, access.end):
             accesses = self._pages.setdefault((space, page), [])
-            if access.write:
-                # A write supersedes the earlier accesses it covers: whatever later depends
-                # on them also depends on this write, which comes after them.
+            if access.write and not access.stride:
+                # A dense write supersedes the earlier accesses it covers: whatever later
+                # depends on them also depends on this write, which comes after them.
                 accesses[:] = [a for a in accesses if not (access.start <= a.start and a.end <= access.end)]
             accesses.append(access)
 
@@ -119,6 +155,14 @@ class Emitter:
 
 
 _PAGE_BITS = 16
+
+
+def _pattern(span: Span) -> tuple[str, int, int, int, int]:
+    """(space, start, end, row_bytes, stride), stride 0 for a dense range."""
+    if len(span) == 5:
+        return span  # type: ignore[return-value]
+    space, start, end = span[:3]
+    return space, start, end, end - start, 0
 
 
 def _pages(start: int, end: int) -> range:
