@@ -27,7 +27,7 @@ from fabless.compiler.sram import Buffer, SramPlan
 from fabless.compiler.vpu import VectorOps
 from fabless.errors import FablessError
 from fabless.graph.ops import Graph
-from fabless.isa import DmaGather, Dtype, NormKind, Program, UnaryOp, VpuRope
+from fabless.isa import DmaGather, Dtype, NormKind, Program, UnaryOp
 
 _SUPPORTED_OPS = {
     "embed",
@@ -396,29 +396,9 @@ class _Step:
         and packed from the start of each row (query column j at byte j * its size), where
         the scores read them: in place when that is fp32, else over the fp32 values it read."""
         assert self.rope is not None
-        cos, sin = self.rope
-        qkv, t = self.qkv, self.tokens
-        dtype = self.attention.query_dtype
-        src, dst = qkv.at(0, col), qkv.addr + col * dtype.itemsize
-        self.lowering.emit(
-            "vpu",
-            VpuRope(
-                dst_addr=dst,
-                dst_stride=qkv.stride,
-                dst_dtype=dtype,
-                src_addr=src,
-                src_stride=qkv.stride,
-                src_dtype=qkv.dtype,
-                cos_addr=cos.addr,
-                sin_addr=sin.addr,
-                table_stride=cos.stride,
-                rows=t,
-                cols=cols,
-                head_dim=self.config.head_dim,
-            ),
-            reads=(("sram", src, src + (t - 1) * qkv.stride + cols * 4), cos.span(0, t), sin.span(0, t)),
-            writes=(("sram", dst, dst + (t - 1) * qkv.stride + cols * dtype.itemsize),),
-        )
+        qkv, dtype = self.qkv, self.attention.query_dtype
+        packed = Buffer(qkv.name, qkv.addr + col * dtype.itemsize, qkv.rows, cols, dtype, qkv.stride)
+        self.vpu.rope(qkv, col, cols, self.tokens, self.rope, self.config.head_dim, dst=packed)
 
     def _linear(self, name: str, source: Buffer | None, out: Buffer, vector_index: int = 0) -> None:
         """Each core's share of projection `name`; a None source is x cast for the MXU."""

@@ -134,13 +134,14 @@ class Lowering:
     ) -> None:
         """Copy rows [row, row + rows) of `buffer` (columns [col, col + cols)) to `region`.
 
-        Row r lands at `region` + r * `hbm_stride` + the window's byte offset in its row,
-        so windows of one buffer stored by different cores tile one HBM matrix.
+        Buffer row r lands at `region` + r * `hbm_stride` + the window's byte offset in its
+        row, so windows or row blocks of one buffer stored by different cores tile one HBM
+        matrix.
         """
         cols = buffer.cols - col if cols is None else cols
         row_bytes = cols * buffer.dtype.itemsize
         hbm_stride = buffer.stride if hbm_stride is None else hbm_stride
-        start = region.offset + col * buffer.dtype.itemsize
+        start = region.offset + row * hbm_stride + col * buffer.dtype.itemsize
         self.emit(
             DATA_QUEUE,
             DmaStore(

@@ -10,9 +10,8 @@ stores its columns into the exchange region and then loads the whole rows back.
 Attention over several tokens is shared by query rows instead, and gathered by rows.
 """
 
-from fabless.compiler.context import DATA_QUEUE, Lowering
+from fabless.compiler.context import Lowering
 from fabless.compiler.sram import Buffer
-from fabless.isa import DmaStore
 
 
 def shares(total: int, cores: int, granule: int = 1) -> list[tuple[int, int]]:
@@ -54,20 +53,7 @@ def all_gather_rows(lowering: Lowering, buffer: Buffer, rows: list[tuple[int, in
     for core, (start, end) in enumerate(rows):
         if end > start:
             with lowering.on(core):
-                hbm = region.offset + start * stride
-                lowering.emit(
-                    DATA_QUEUE,
-                    DmaStore(
-                        sram_addr=buffer.at(start),
-                        hbm_addr=hbm,
-                        rows=end - start,
-                        row_bytes=stride,
-                        sram_stride=buffer.stride,
-                        hbm_stride=stride,
-                    ),
-                    reads=(("sram", buffer.at(start), buffer.at(end - 1) + stride),),
-                    writes=(("hbm", hbm, hbm + (end - start) * stride),),
-                )
+                lowering.store(buffer, region, rows=end - start, row=start, hbm_stride=stride)
     total = max(end for _, end in rows)
     for core in range(lowering.cores):
         with lowering.on(core):

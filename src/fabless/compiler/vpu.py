@@ -110,16 +110,26 @@ class VectorOps:
             writes=(_rows(dst, rows, cols),),
         )
 
-    def rope(self, x: Buffer, col: int, cols: int, rows: int, tables: tuple[Buffer, Buffer], head_dim: int) -> None:
-        """In-place rotate-half RoPE of columns [col, col + cols) of fp32 `x`."""
+    def rope(
+        self,
+        x: Buffer,
+        col: int,
+        cols: int,
+        rows: int,
+        tables: tuple[Buffer, Buffer],
+        head_dim: int,
+        dst: Buffer | None = None,
+    ) -> None:
+        """Rotate-half RoPE of columns [col, col + cols) of fp32 `x`, in place or into `dst`."""
         cos, sin = tables
         window = x.window(col, col + cols)
+        out = window if dst is None else dst
         self.lowering.emit(
             _VPU,
             VpuRope(
-                dst_addr=window.addr,
-                dst_stride=window.stride,
-                dst_dtype=x.dtype,
+                dst_addr=out.addr,
+                dst_stride=out.stride,
+                dst_dtype=out.dtype,
                 src_addr=window.addr,
                 src_stride=window.stride,
                 src_dtype=x.dtype,
@@ -131,7 +141,7 @@ class VectorOps:
                 head_dim=head_dim,
             ),
             reads=(_rows(window, rows, cols), cos.span(0, rows), sin.span(0, rows)),
-            writes=(_rows(window, rows, cols),),
+            writes=(_rows(out, rows, cols),),
         )
 
     def transpose(self, dst: Buffer, src: Buffer, rows: int, cols: int) -> None:
