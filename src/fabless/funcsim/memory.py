@@ -63,15 +63,10 @@ class Memory:
         self.sram(core)
         return self._pages[core]
 
-    def mark_written(self, core: int, start: int, end: int) -> None:
-        self.clock += 1
-        self._pages[core][start >> PAGE_BITS : ((end - 1) >> PAGE_BITS) + 1] = self.clock
-        self.on_sram_write(core, start, end)
-
     def marker(self, core: int, start: int, end: int, tell: bool = True) -> Callable[[], None]:
-        """`mark_written(core, start, end)` for a span fixed when an instruction is prepared,
-        its pages resolved once: every writing instruction calls one after each run. Without
-        `tell`, `on_sram_write` is not told (the caller knows no listener cares)."""
+        """What records a write of SRAM [start, end) of `core`: the clock moves, the pages
+        take it, and `on_sram_write` is told (unless not `tell`: the caller knows no listener
+        cares). Made once per writing instruction, its pages resolved then."""
         pages, first, stop = self.pages(core), start >> PAGE_BITS, ((end - 1) >> PAGE_BITS) + 1
         on_sram_write = self.on_sram_write
 
@@ -85,10 +80,6 @@ class Memory:
             pages[first:stop] = self.clock
 
         return mark if tell else mark_quietly
-
-    def sram_unchanged_since(self, clock: int, core: int, start: int, end: int) -> bool:
-        """Whether no write touched SRAM bytes [start, end) of `core` after write clock `clock`."""
-        return unchanged_since(self.pages(core), start >> PAGE_BITS, (end - 1) >> PAGE_BITS, clock)
 
     def mark_hbm_written(self, start: int, end: int) -> None:
         self.clock += 1

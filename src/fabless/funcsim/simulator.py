@@ -8,6 +8,7 @@ so a decode loop that reruns one Program pays preparation once.
 
 import gc
 import weakref
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import reduce
 
@@ -99,7 +100,7 @@ class FunctionalSimulator:
         span = _span(self.memory.sram(core), f"core {core} SRAM", addr, raw.size)
         self.memory.deferred.settle(core, ((addr, addr + raw.size),))
         span[...] = raw
-        self.memory.mark_written(core, addr, addr + raw.size)
+        self.memory.marker(core, addr, addr + raw.size)()
 
     def read_sram(self, core: int, addr: int, shape: tuple[int, ...], dtype: Dtype | np.dtype | type) -> np.ndarray:
         kind = dtype.numpy if isinstance(dtype, Dtype) else np.dtype(dtype)
@@ -135,21 +136,39 @@ class FunctionalSimulator:
     def _prepare(self, program: Program) -> _Prepared:
         streams = []
         stats = []
-        loaded = _loaded_spans(program)
+        loaded = _loaded(program)
         for name, code in program.streams.items():
             stream = parse_stream(name)
             unit = self._unit(stream)
             ends = [i for i, instr in enumerate(code) if isinstance(instr, Halt)]
             live = code[: ends[0] + 1] if ends else code
-            spans = loaded.get(stream.core, [])
-            steps = [_step(unit, name, index, instr, spans) for index, instr in enumerate(live)]
+            loads = loaded.get(stream.core, _Loaded([]))
+            steps = [_step(unit, name, index, instr, loads) for index, instr in enumerate(live)]
             streams.append(_Stream(name, live, steps))
             stats.append(stream_stats(name, live))
         return _Prepared(streams, reduce(RunStats.__add__, stats, RunStats()))
 
 
-def _loaded_spans(program: Program) -> dict[int, list[tuple[int, int]]]:
-    """The SRAM bytes each core's dma.loads write: the only places this program's copies lie."""
+class _Loaded:
+    """The SRAM bytes one core's dma.loads write in a program, merged into disjoint sorted
+    ranges: the only places the program's copies lie."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.starts = [start for start, _ in merged]
+        self.ends = [end for _, end in merged]
+
+    def touches(self, start: int, end: int) -> bool:
+        at = bisect_left(self.ends, start + 1)  # the first range ending after `start`
+        return at < len(self.starts) and self.starts[at] < end
+
+
+def _loaded(program: Program) -> dict[int, _Loaded]:
     spans: dict[int, list[tuple[int, int]]] = {}
     for name, code in program.streams.items():
         core = parse_stream(name).core
@@ -157,11 +176,11 @@ def _loaded_spans(program: Program) -> dict[int, list[tuple[int, int]]]:
             if isinstance(instr, DmaLoad):
                 end = instr.sram_addr + (instr.rows - 1) * instr.sram_stride + instr.row_bytes
                 spans.setdefault(core, []).append((instr.sram_addr, end))
-    return spans
+    return {core: _Loaded(core_spans) for core, core_spans in spans.items()}
 
 
 def _step(
-    unit: Unit, name: str, index: int, instr: Instruction, loaded: list[tuple[int, int]]
+    unit: Unit, name: str, index: int, instr: Instruction, loaded: _Loaded
 ) -> tuple[int, Step | int, int]:
     if isinstance(instr, SemWait):
         return _WAIT, instr.sem, instr.count
@@ -193,7 +212,7 @@ def _step(
     ((start, end),) = unit.writes
     # copies are forgotten when a run starts, so a write where none of the program's loads
     # land can overwrite none
-    mark = memory.marker(core, start, end, any(a < end and start < b for a, b in loaded))
+    mark = memory.marker(core, start, end, loaded.touches(start, end))
 
     def run_settled_and_mark() -> None:
         if pending and low < pending[-1].end and pending[0].start < high:

@@ -79,10 +79,6 @@ class Unit:
         """A [count] view with elements `stride` bytes apart (a column of a tile)."""
         return self.sram_tile(addr, count, 1, stride, dtype, writable)[:, 0]
 
-    def unchanged_since(self, clock: int, start: int, end: int) -> bool:
-        """Whether no SRAM write touched bytes [start, end) after write clock `clock`."""
-        return self.memory.sram_unchanged_since(clock, self.core, start, end)
-
 
 Prepare = Callable[[Unit, Any], Step]
 """Resolves one instruction's operands for a unit; raises ProgramError if they are bad."""
