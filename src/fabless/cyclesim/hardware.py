@@ -2,18 +2,14 @@
 
 Everything the simulator needs comes from the chip description except the memory-system
 numbers no datasheet-style description carries (HBM access latency, DMA descriptors in
-flight), which live in `fabless/data/cyclesim/memory.toml` with their sources.
+flight), which `fabless.chip.memory_system` reads with their sources.
 """
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
+from fabless.chip.memory_system import memory_system
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
-
-_MEMORY = resources.files("fabless") / "data" / "cyclesim" / "memory.toml"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +37,7 @@ class Hardware:
                 f"chip {chip.name} is family {chip.family!r}: the cycle simulator times systolic chips; "
                 "use the analytical model (fidelity analytical) for it"
             )
-        latency_ns, outstanding = _memory_numbers()
+        memory = memory_system()
         matrix = chip.core.matrix
         return cls(
             name=chip.name,
@@ -55,8 +51,8 @@ class Hardware:
             vpu_ops_per_cycle=chip.core.vector.ops_per_cycle,
             sram_bytes_per_cycle=chip.core.sram.bytes_per_cycle,
             hbm_bytes_per_cycle=chip.hbm.bytes_per_s / chip.clock_hz,
-            hbm_latency_cycles=latency_ns * 1e-9 * chip.clock_hz,
-            dma_outstanding=outstanding,
+            hbm_latency_cycles=memory.hbm_latency_s * chip.clock_hz,
+            dma_outstanding=memory.dma_outstanding,
         )
 
     def rows_per_cycle(self, dtype: str) -> float:
@@ -67,9 +63,3 @@ class Hardware:
             supported = ", ".join(self.mxu_ops_per_cycle)
             raise FablessError(f"chip {self.name} has no {dtype} matrix math: compile for one of {supported}")
         return rate / (2.0 * self.mxu_rows * self.mxu_cols)
-
-
-@cache
-def _memory_numbers() -> tuple[float, int]:
-    raw = tomllib.loads(_MEMORY.read_text())
-    return float(raw["hbm"]["access_latency_ns"]), int(raw["dma"]["outstanding"])

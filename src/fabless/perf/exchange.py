@@ -20,18 +20,13 @@ HBM that the op's own traffic does not count:
   after the write lands, so attention waits two access latencies before it starts.
 
 HBM's access latency is not in a chip description; it is the memory-system number the
-cycle simulator uses too (`data/cyclesim/memory.toml`).
+cycle simulator uses too (`fabless.chip.memory_system`).
 """
 
-import tomllib
-from functools import cache
-from importlib import resources
-
+from fabless.chip.memory_system import memory_system
 from fabless.chip.spec import DTYPE_BYTES, ChipSpec
 from fabless.graph.ops import Attention, MatMul, Op, Pointwise
 from fabless.perf.fusion import FusedElementwise
-
-_MEMORY = resources.files("fabless") / "data" / "cyclesim" / "memory.toml"
 
 _ACCUMULATOR_BYTES = DTYPE_BYTES["fp32"]
 """A projection's output leaves the MXU accumulator as fp32 words, and the residual stream
@@ -41,10 +36,9 @@ _QKV = ("q_proj", "k_proj", "v_proj", "qkv")
 _ACTIVATIONS = ("silu_mul", "gelu", "gelu_tanh")
 
 
-@cache
 def hbm_latency_s() -> float:
     """Time from a DMA request to its first byte landing (a read) or its write acknowledged."""
-    return float(tomllib.loads(_MEMORY.read_text())["hbm"]["access_latency_ns"]) * 1e-9
+    return memory_system().hbm_latency_s
 
 
 def exchanged_bytes(chip: ChipSpec, op: Op) -> float:
