@@ -9,7 +9,7 @@ import pytest
 from fabless.chip import load_chip
 from fabless.errors import FablessError
 from fabless.funcsim import DeadlockError, FunctionalSimulator, ProgramError
-from fabless.isa import Dtype, Halt, MxuStore, Program, SemSignal, SemWait, VpuFill, assemble
+from fabless.isa import DmaGather, Dtype, Halt, MxuStore, Program, SemSignal, SemWait, VpuFill, assemble
 
 EXAMPLE = Path(__file__).parent / "gemm_example.s"
 
@@ -111,3 +111,31 @@ def test_fab1_hbm_is_its_full_capacity_without_using_ram():
     top = load_chip("fab1").hbm.capacity_bytes - 8
     sim.write_hbm(top, np.array([1.5], np.float64))
     assert sim.read_hbm(top, (1,), np.float64)[0] == 1.5
+
+
+def test_a_rerun_replays_the_first_runs_order_on_new_data(sim, make_sim):
+    """The second run of a program replays the order the first one recorded; on new inputs
+    it computes what a fresh simulator computes."""
+    program = assemble(EXAMPLE.read_text())
+    rng = np.random.default_rng(3)
+    inputs = [(rng.standard_normal((4, 32)), rng.standard_normal((32, 8))) for _ in range(2)]
+    fresh = make_sim()
+    for machine, runs in ((sim, inputs), (fresh, inputs[1:])):
+        for a, b in runs:
+            machine.write_hbm(0x0, a.astype(ml_dtypes.bfloat16))
+            machine.write_hbm(0x1000, b.astype(ml_dtypes.bfloat16))
+            machine.run(program)
+    np.testing.assert_array_equal(sim.read_hbm(0x2000, (4, 8), np.float32), fresh.read_hbm(0x2000, (4, 8), np.float32))
+
+
+def test_an_error_in_a_replayed_run_names_its_instruction(sim):
+    """Whether an index is in range is known only when the instruction runs: a replay that
+    meets a bad one names the stream, position and instruction as the first run would."""
+    gather = DmaGather(index_addr=0x0, count=2, table_addr=0x0, table_stride=64, row_bytes=64, sram_addr=0x100,
+                       sram_stride=64)
+    program = Program({"dma0": (SemSignal(sem=0), gather), "mxu0": (SemWait(sem=0),)}, semaphores=1)
+    sim.write_sram(0, 0x0, np.array([0, 1], np.int32))
+    sim.run(program)
+    sim.write_sram(0, 0x0, np.array([0, -1], np.int32))
+    with pytest.raises(ProgramError, match=r"^dma0\[1\] dma.gather index_addr=0x0 .*: index\[1\] = -1 is outside"):
+        sim.run(program)

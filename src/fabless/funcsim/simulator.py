@@ -3,7 +3,10 @@
 Streams run round-robin, each until it ends or waits on a semaphore; every instruction is
 prepared once per program (operands resolved to numpy views, static bounds checked) and
 then costs one call per execution. Prepared programs are cached while the Program lives,
-so a decode loop that reruns one Program pays preparation once.
+so a decode loop that reruns one Program pays preparation once. Semaphores start at 0 on
+every run and no instruction branches, so the order in which the streams interleave is the
+same on every run of a program: the first run records it and later runs replay it without
+the semaphores (a deadlock or a bad operand shows on the first).
 """
 
 import gc
@@ -45,6 +48,8 @@ class _Stream:
 class _Prepared:
     streams: list[_Stream]
     stats: RunStats
+    trace: list[tuple[Step, int, int]] | None = None
+    """The calls of the first complete run, in order, each with its stream and pc."""
 
 
 class FunctionalSimulator:
@@ -78,7 +83,10 @@ class FunctionalSimulator:
                 self._prepared[program] = prepared
             self._provenance.forget_copies()
             with np.errstate(all="ignore"), single_threaded_blas():
-                _execute(prepared.streams, [0] * program.semaphores)
+                if prepared.trace is None:
+                    prepared.trace = _execute(prepared.streams, [0] * program.semaphores)
+                else:
+                    _replay(prepared.streams, prepared.trace)
         finally:
             if collecting:
                 gc.enable()
@@ -227,7 +235,10 @@ def _nothing() -> None:
     """A halt: the stream's steps end here."""
 
 
-def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
+def _execute(streams: list[_Stream], semaphores: list[int]) -> list[tuple[Step, int, int]]:
+    """Run the streams round-robin; returns the calls made, in order."""
+    trace: list[tuple[Step, int, int]] = []
+    record = trace.append
     counters = [0] * len(streams)
     # the semaphore and count each stream last stopped at, so that a visit to a stream still
     # waiting costs one comparison
@@ -248,6 +259,7 @@ def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
                     kind, what, count = steps[pc]
                     if kind == _CALL:
                         what()  # type: ignore[operator]
+                        record((what, s, pc))  # type: ignore[arg-type]
                     elif kind == _WAIT:
                         if semaphores[what] < count:  # type: ignore[index]
                             stopped_at[s] = (what, count)  # type: ignore[assignment]
@@ -271,6 +283,20 @@ def _execute(streams: list[_Stream], semaphores: list[int]) -> None:
             ]
             raise DeadlockError("deadlock: every unfinished stream waits: " + "; ".join(blocked))
         pending = waiting
+    return trace
+
+
+def _replay(streams: list[_Stream], trace: list[tuple[Step, int, int]]) -> None:
+    """Make the calls of a recorded run again, in its order."""
+    done = 0
+    try:
+        for step, _, _ in trace:
+            step()
+            done += 1
+    except ProgramError as error:
+        _, s, pc = trace[done]
+        stream = streams[s]
+        raise ProgramError(f"{stream.name}[{pc}] {format_instruction(stream.code[pc])}: {error}") from None
 
 
 def _span(buffer: np.ndarray, space: str, addr: int, size: int) -> np.ndarray:
