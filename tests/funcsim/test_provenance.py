@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from fabless.funcsim import mxu
+from fabless.funcsim import dma, mxu
 from fabless.isa import DmaLoad, DmaStore, Dtype, MxuGemm, MxuStore, Program, SemSignal, SemWait
 
 W_HBM = (0x1000, 0x2000)  # two weight matrices [8, 8] fp32 in HBM
@@ -118,3 +118,34 @@ def test_hbm_written_between_copy_and_load_is_not_mistaken_for_the_copy(sim, loa
     np.testing.assert_array_equal(sim.read_sram(0, OUT, (1, 8), np.float32), x @ weights[0])
     sim.run(program)  # a fresh copy brings W1
     np.testing.assert_array_equal(sim.read_sram(0, OUT, (1, 8), np.float32), x @ weights[1])
+
+
+def test_prepared_int8_weights_do_not_alias_the_sram_they_were_read_from(sim):
+    """W^T rows in SRAM are already the layout int8 weights are prepared in; the prepared
+    form must still be a copy, or what the buffer holds next leaks into later products. The
+    load is large enough to be deferred, so that the next run reuses the prepared form."""
+    rng = np.random.default_rng(1)
+    w = rng.integers(-128, 128, (8, 8), dtype=np.int8)
+    x = rng.integers(-128, 128, (1, 8), dtype=np.int8)
+    buffer, size = 0x4000, dma.DEFER_MIN_BYTES
+    sim.write_hbm(W_HBM[0], np.ascontiguousarray(w.T))
+    sim.write_sram(0, X, x)
+    program = Program(
+        {
+            "dma0": (DmaLoad(hbm_addr=W_HBM[0], sram_addr=buffer, rows=1, row_bytes=size, hbm_stride=size,
+                             sram_stride=size), SemSignal(sem=0)),
+            "mxu0": (
+                SemWait(sem=0),
+                MxuGemm(x_addr=X, x_stride=8, w_addr=buffer, w_stride=8, m=1, k=8, n=8, x_dtype=Dtype.INT8,
+                        w_dtype=Dtype.INT8, acc_row=0, transposed=1),
+                MxuStore(acc_row=0, m=1, n=8, acc_dtype=Dtype.INT32, out_addr=OUT, out_stride=32,
+                         out_dtype=Dtype.INT32),
+            ),
+        },
+        semaphores=1,
+    )
+    expected = x.astype(np.int32) @ w.astype(np.int32)
+    for _ in range(2):
+        sim.run(program)
+        np.testing.assert_array_equal(sim.read_sram(0, OUT, (1, 8), np.int32), expected)
+        sim.write_sram(0, buffer, np.full(64, 7, np.int8))

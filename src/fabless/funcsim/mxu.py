@@ -45,7 +45,8 @@ def load_weights(w: np.ndarray, dtype: Dtype, chunk: int) -> LoadedWeights:
     k, n = w.shape
     chunks = -(-k // chunk)
     if dtype is Dtype.INT8:
-        return LoadedWeights(dtype, k, n, chunk, chunks, np.ascontiguousarray(w.T, np.float32), None)
+        # a copy even where the SRAM bytes are laid out so already: they change, it must not
+        return LoadedWeights(dtype, k, n, chunk, chunks, w.T.copy(), None)
     return LoadedWeights(dtype, k, n, chunk, chunks, None, _fixed_tiles(w.T, chunk, chunks))
 
 
@@ -254,9 +255,8 @@ def _store(unit: Unit, instr: MxuStore) -> Step:
 
         def scale_in_place() -> None:
             """fp32(acc) * col * row, each product rounded to fp32, straight into the output."""
-            # a plain cast then fp32 products: cheaper than a ufunc casting its int32 input
-            dst[...] = src
-            np.multiply(dst, first, out=dst)
+            # the ufunc rounds int32 words to fp32 (nearest even) before its fp32 product
+            np.multiply(src, first, out=dst, dtype=np.float32, casting="same_kind")
             for scale in rest:
                 np.multiply(dst, scale, out=dst)
 

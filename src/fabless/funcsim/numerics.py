@@ -57,18 +57,21 @@ def truncate(values: np.ndarray, axis: int, scratch: bool = False) -> tuple[np.n
     `scratch`, float64 `values` are overwritten instead of copied.
     """
     wide = values if scratch and values.dtype == np.float64 else values.astype(np.float64)
-    # max propagates NaN and inf, so a non-finite row shows in its (small) maximum
+    # max propagates NaN and inf, so a non-finite row shows in its (small) maximum, and in
+    # the maximum of those (NaN fails the comparison)
     top = np.abs(wide).max(axis=axis, keepdims=True)
-    bad = ~np.isfinite(top)
-    if bad.any():
+    bad = None
+    if not top.max() < np.inf:
+        bad = ~np.isfinite(top)
         wide[~np.isfinite(wide)] = 0.0
         top = np.abs(wide).max(axis=axis, keepdims=True)
     # frexp is monotonic in |v|, so the largest magnitude carries the largest exponent
-    exponent = np.frexp(top)[1]
-    np.ldexp(wide, ALIGN_BITS - exponent, out=wide)
+    shift = ALIGN_BITS - np.frexp(top)[1]
+    np.ldexp(wide, shift, out=wide)
     np.trunc(wide, out=wide)
-    np.ldexp(wide, exponent - ALIGN_BITS, out=wide)
-    return wide, np.squeeze(bad, axis) if bad.any() else None
+    np.negative(shift, out=shift)
+    np.ldexp(wide, shift, out=wide)
+    return wide, None if bad is None else np.squeeze(bad, axis)
 
 
 def matmul_float(x: tuple[np.ndarray, np.ndarray | None], w_rows: tuple[np.ndarray, np.ndarray | None]) -> np.ndarray:
@@ -95,20 +98,30 @@ EXACT_FP32_ROWS = 1024
 """int8 x int8 products (each at most 2^14) summed over this many rows stay integers of at
 most 2^24, which fp32 holds exactly."""
 
+_WIDE: dict[tuple[int, int], np.ndarray] = {}
+"""One fp32 scratch tile per weight shape: it stays in cache between the cast and the product."""
+
 
 def matmul_int8(x: np.ndarray, w_rows: np.ndarray) -> np.ndarray:
-    """int8 X [m, k] @ W as int32, W given by its columns as exact fp32 rows [n, k]: fp32
-    dot products over groups of EXACT_FP32_ROWS are exact, and integer sums in any grouping
-    give the same bits."""
-    rows = x.astype(np.float32)[:, None, :]
+    """int8 X [m, k] @ W as int32, W given by its columns as int8 rows [n, k].
+
+    W is widened to fp32 in a scratch tile and multiplied by fp32 BLAS: every partial sum of
+    a group of EXACT_FP32_ROWS products is an integer of at most 2^24, exact in fp32 in any
+    order BLAS adds in, and integer sums of the groups give the same bits in any grouping.
+    Streaming 1-byte weights and widening them in cache beats streaming 4-byte ones.
+    """
+    wide = _WIDE.get(w_rows.shape)
+    if wide is None:
+        wide = _WIDE[w_rows.shape] = np.empty(w_rows.shape, np.float32)
+    np.copyto(wide, w_rows)
+    rows = x.astype(np.float32)
     k = rows.shape[-1]
-    # numpy's dot loop over contiguous k beats BLAS gemm on these 1-3-row products
     if k <= EXACT_FP32_ROWS:
-        return np.vecdot(rows, w_rows).astype(np.int32)
-    total = np.vecdot(rows[..., :EXACT_FP32_ROWS], w_rows[:, :EXACT_FP32_ROWS]).astype(np.int32)
+        return np.matmul(rows, wide.T).astype(np.int32)
+    total = np.matmul(rows[:, :EXACT_FP32_ROWS], wide[:, :EXACT_FP32_ROWS].T).astype(np.int32)
     for start in range(EXACT_FP32_ROWS, k, EXACT_FP32_ROWS):
         end = start + EXACT_FP32_ROWS
-        total += np.vecdot(rows[..., start:end], w_rows[:, start:end]).astype(np.int32)
+        total += np.matmul(rows[:, start:end], wide[:, start:end].T).astype(np.int32)
     return total
 
 

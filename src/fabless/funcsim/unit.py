@@ -27,7 +27,7 @@ class LoadedWeights:
     chunk: int
     chunks: int
     integer: np.ndarray | None
-    """int8 weights by columns as fp32 rows [n, k] (exact) for int8 x int8, else None."""
+    """int8 weights by columns as rows [n, k] for int8 x int8, else None."""
     fixed: tuple[np.ndarray, np.ndarray | None] | None
     """`numerics.truncate` of the zero-padded tiles for the float modes, as ([chunks, n,
     chunk] float64 values, [chunks, n] NaN/inf columns); made on first use for int8."""
