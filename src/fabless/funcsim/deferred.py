@@ -12,13 +12,14 @@ a weight matrix); the SRAM side must be one dense range, so that a load overwrit
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-_SOURCE_BITS = 10
-"""HBM pages of 1 KiB for the count of pending copies reading them: small, as the
-activations a step writes to HBM and reads back sit close together."""
+_SOURCE_BITS = 18
+"""HBM regions of 256 KiB for the count of pending copies reading them: a weight window
+spans a few, so a count costs a few list adds; an HBM write into a region that some copy
+reads scans the pending copies for the ones it really overlaps."""
 
 
 @dataclass(slots=True)
@@ -33,6 +34,12 @@ class _Pending:
     hbm: int
     row_bytes: int
     hbm_stride: int
+    regions: range = field(init=False)
+    """The HBM regions (of 2^_SOURCE_BITS bytes) the pending bytes are read from."""
+
+    def __post_init__(self) -> None:
+        first, last = self.hbm_span()
+        self.regions = range(first >> _SOURCE_BITS, ((last - 1) >> _SOURCE_BITS) + 1)
 
     def piece(self, start: int, end: int) -> "_Pending":
         return _Pending(start, end, self.origin, self.hbm, self.row_bytes, self.hbm_stride)
@@ -53,8 +60,8 @@ class DeferredCopies:
         self._sram = sram
         self._pending: dict[int, list[_Pending]] = {}
         self._starts: dict[int, list[int]] = {}
-        self._sources = np.zeros((hbm.size >> _SOURCE_BITS) + 1, np.int32)
-        """Pending copies reading each HBM page: most HBM writes touch none, and skip the scan."""
+        self._sources = [0] * ((hbm.size >> _SOURCE_BITS) + 1)
+        """Pending copies reading each HBM region: most HBM writes touch none, and skip the scan."""
 
     def pending(self, core: int) -> list[_Pending]:
         """The pending copies into `core`'s SRAM: the same list from then on, empty when none."""
@@ -86,7 +93,7 @@ class DeferredCopies:
 
     def before_hbm_write(self, start: int, end: int) -> None:
         """Do every pending copy from HBM [start, end), which is about to change."""
-        if not self._sources[start >> _SOURCE_BITS : ((end - 1) >> _SOURCE_BITS) + 1].any():
+        if not any(self._sources[start >> _SOURCE_BITS : ((end - 1) >> _SOURCE_BITS) + 1]):
             return
         for core, pending in self._pending.items():
             for p in [p for p in pending if _overlaps(p.hbm_span(), start, end)]:
@@ -138,8 +145,9 @@ class DeferredCopies:
             sram[low:high] = strided.reshape(-1)[skip : skip + high - low]
 
     def _count(self, p: _Pending, step: int) -> None:
-        first, last = p.hbm_span()
-        self._sources[first >> _SOURCE_BITS : ((last - 1) >> _SOURCE_BITS) + 1] += step
+        sources = self._sources
+        for region in p.regions:
+            sources[region] += step
 
 
 def _overlaps(span: tuple[int, int], start: int, end: int) -> bool:
