@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fabless.funcsim import ProgramError
+from fabless.funcsim import ProgramError, numerics
 from fabless.isa import Dtype, MxuGemm, MxuLoadWeights, MxuMatmul, MxuStore, Program, VpuFill
 
 X_ADDR, W_ADDR, OUT_ADDR, SCALE_ADDR = 0x0, 0x4000, 0x8000, 0xC000
@@ -265,3 +265,18 @@ def test_reloaded_weights_see_every_sram_write_since_the_last_load(sim):
     sim.run(Program({"vpu": (fill,)}))
     sim.run(program)
     np.testing.assert_array_equal(sim.read_sram(0, OUT_ADDR, (1, 2), np.float32), [[4.0, 6.0]])
+
+
+@settings(max_examples=20, deadline=None)
+@given(k=st.integers(1, 2600), accumulate=st.booleans(), seed=st.integers(0, 2**16))
+def test_int8_products_over_any_k_are_exact_int32(k, accumulate, seed):
+    """Beyond EXACT_FP32_ROWS the fp32 BLAS product is cut into groups; extreme values make
+    every group's sum as large as fp32 holds exactly, and the start value wraps int32."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice(np.array([-128, 127, -1, 0], np.int8), (2, k))
+    w_rows = rng.choice(np.array([-128, 127, 5], np.int8), (3, k))
+    start = rng.integers(-(2**31), 2**31, (2, 3), dtype=np.int64).astype(np.int32)
+    out = start.copy()
+    numerics.matmul_int8(x, w_rows, out, accumulate)
+    exact = x.astype(np.int64) @ w_rows.T.astype(np.int64) + (start.astype(np.int64) if accumulate else 0)
+    np.testing.assert_array_equal(out, exact.astype(np.int32))

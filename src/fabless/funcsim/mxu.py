@@ -102,12 +102,7 @@ def multiply(mxu: MxuState, w: LoadedWeights, x: Activations, x_dtype: Dtype, ac
     int8 x int8 in int32, any other mix (int8 values taken exactly) in the float mode."""
     rows = slice(acc_row, acc_row + x.raw.shape[0])
     if w.integer is not None and x_dtype is Dtype.INT8:
-        target = mxu.as_int32[rows, : w.n]
-        # int32 adds wrap, and wrapping adds are associative: any tile order gives these bits
-        if accumulate:
-            target += numerics.matmul_int8(x.raw, w.integer)
-        else:
-            target[...] = numerics.matmul_int8(x.raw, w.integer)
+        numerics.matmul_int8(x.raw, w.integer, mxu.as_int32[rows, : w.n], accumulate)
         return
     partials = numerics.matmul_float(x.fixed(w.chunk, w.chunks), _fixed(w))
     target = mxu.as_fp32[rows, : w.n]

@@ -102,13 +102,14 @@ _WIDE: dict[tuple[int, int], np.ndarray] = {}
 """One fp32 scratch tile per weight shape: it stays in cache between the cast and the product."""
 
 
-def matmul_int8(x: np.ndarray, w_rows: np.ndarray) -> np.ndarray:
-    """int8 X [m, k] @ W as int32, W given by its columns as int8 rows [n, k].
+def matmul_int8(x: np.ndarray, w_rows: np.ndarray, out: np.ndarray, accumulate: bool) -> None:
+    """out (+)= int8 X [m, k] @ W in int32, W given by its columns as int8 rows [n, k].
 
     W is widened to fp32 in a scratch tile and multiplied by fp32 BLAS: every partial sum of
     a group of EXACT_FP32_ROWS products is an integer of at most 2^24, exact in fp32 in any
-    order BLAS adds in, and integer sums of the groups give the same bits in any grouping.
-    Streaming 1-byte weights and widening them in cache beats streaming 4-byte ones.
+    order BLAS adds in, and integer sums of the groups give the same bits in any grouping
+    (int32 adds wrap, and wrapping adds are associative). Streaming 1-byte weights and
+    widening them in cache beats streaming 4-byte ones.
     """
     wide = _WIDE.get(w_rows.shape)
     if wide is None:
@@ -116,13 +117,13 @@ def matmul_int8(x: np.ndarray, w_rows: np.ndarray) -> np.ndarray:
     np.copyto(wide, w_rows)
     rows = x.astype(np.float32)
     k = rows.shape[-1]
-    if k <= EXACT_FP32_ROWS:
-        return np.matmul(rows, wide.T).astype(np.int32)
-    total = np.matmul(rows[:, :EXACT_FP32_ROWS], wide[:, :EXACT_FP32_ROWS].T).astype(np.int32)
-    for start in range(EXACT_FP32_ROWS, k, EXACT_FP32_ROWS):
+    for start in range(0, k, EXACT_FP32_ROWS):
         end = start + EXACT_FP32_ROWS
-        total += np.matmul(rows[:, start:end], wide[:, start:end].T).astype(np.int32)
-    return total
+        exact = np.matmul(rows[:, start:end], wide[:, start:end].T)
+        if accumulate or start:
+            out += exact.astype(np.int32)
+        else:
+            np.copyto(out, exact, casting="unsafe")
 
 
 def add_in_order(start: np.ndarray | None, partials: np.ndarray) -> np.ndarray:
