@@ -43,6 +43,10 @@ class _Stream:
     code: tuple[Instruction, ...]
     steps: list[tuple[int, Step | int, int]]
 
+    def error_at(self, pc: int, error: ProgramError) -> ProgramError:
+        """`error`, raised by the instruction at `pc`, named by stream, position and instruction."""
+        return ProgramError(f"{self.name}[{pc}] {format_instruction(self.code[pc])}: {error}")
+
 
 @dataclass
 class _Prepared:
@@ -269,8 +273,7 @@ def _execute(streams: list[_Stream], semaphores: list[int]) -> list[tuple[Step, 
                         semaphores[what] += count  # type: ignore[index]
                     pc += 1
             except ProgramError as error:
-                stream = streams[s]
-                raise ProgramError(f"{stream.name}[{pc}] {format_instruction(stream.code[pc])}: {error}") from None
+                raise streams[s].error_at(pc, error) from None
             progressed |= pc != counters[s]
             counters[s] = pc
             if pc < end:
@@ -295,8 +298,7 @@ def _replay(streams: list[_Stream], trace: list[tuple[Step, int, int]]) -> None:
             done += 1
     except ProgramError as error:
         _, s, pc = trace[done]
-        stream = streams[s]
-        raise ProgramError(f"{stream.name}[{pc}] {format_instruction(stream.code[pc])}: {error}") from None
+        raise streams[s].error_at(pc, error) from None
 
 
 def _span(buffer: np.ndarray, space: str, addr: int, size: int) -> np.ndarray:
