@@ -1,6 +1,7 @@
 """The root `fabless` command; each command group lives in its own module."""
 
 import importlib
+import os
 import sys
 
 import typer
@@ -22,18 +23,41 @@ for _module in _COMMAND_MODULES:
     importlib.import_module(f"fabless.cli.{_module}")
 
 
+INTERNAL_ERROR_EXIT = 70
+"""Exit status of a bug in Fabless itself (sysexits' EX_SOFTWARE), distinct from bad input's 2."""
+
+
 def main() -> None:
-    """Entry point: bad input becomes one line on stderr and exit code 2."""
+    """Entry point: bad input becomes one line on stderr and exit code 2; a bug, one line and 70."""
     try:
         # Without standalone mode click returns an Exit's code instead of exiting with it.
         code = app(standalone_mode=False)
     except FablessError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except typer.TyperException as error:
         # Typer's own usage errors (a missing option, a value of the wrong type).
         error.show()  # type: ignore[attr-defined]
         sys.exit(2)
+    except BrokenPipeError:
+        # The reader went away (`fabless chip list | head -3`): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as error:
+        if os.environ.get("FABLESS_TRACEBACK"):
+            raise
+        command = " ".join(sys.argv[1:3]) or "fabless"
+        print(
+            f"internal error in `fabless {command}`: {type(error).__name__}: {_first_line(error)}; "
+            "this is a bug in Fabless, please report it with the command line (FABLESS_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
+        sys.exit(INTERNAL_ERROR_EXIT)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:200] if text else "no message"
