@@ -154,9 +154,46 @@ def test_random_checkpoints_load_with_their_shapes(tmp_path: Path, model: Random
 
 
 def test_random_checkpoint_rejects_impossible_shapes(tmp_path: Path) -> None:
-    with pytest.raises(FablessError, match=r"head_dim \(7\) must be even"):
+    with pytest.raises(FablessError, match=r"^RandomModel: head_dim must be even for rotary embeddings \(got 7\)$"):
         write_random_checkpoint(tmp_path, RandomModel(head_dim=7))
-    with pytest.raises(FablessError, match=r"BERT hidden_size \(10\) must be a multiple of num_heads \(3\)"):
+    with pytest.raises(FablessError, match=r"^RandomModel: hidden_size \(10\) must be a multiple of"):
         write_random_checkpoint(tmp_path, RandomModel(model_type="bert", hidden_size=10, num_heads=3))
     with pytest.raises(FablessError, match=r"vocab_size 100 is below the 259 tokens"):
         write_random_checkpoint(tmp_path, RandomModel(vocab_size=100))
+
+
+def test_shard_listed_in_the_index_but_missing_is_named(tmp_path: Path) -> None:
+    write_random_checkpoint(tmp_path, RandomModel())
+    weight_map = {"model.embed_tokens.weight": "model-00002-of-00002.safetensors"}
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": weight_map}))
+    with pytest.raises(FablessError, match=r"index\.json lists shard model-00002-of-00002\.safetensors, which is"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {"w": "../../etc/passwd"}}))
+    with pytest.raises(FablessError, match=r"weight_map names '\.\./\.\./etc/passwd', not a \.safetensors file beside"):
+        load_checkpoint(tmp_path)
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"weight_map": [1]}))
+    with pytest.raises(FablessError, match=r"index\.json: weight_map must be an object \(got \[1\]\)"):
+        load_checkpoint(tmp_path)
+
+
+def test_weights_of_another_shape_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    write_random_checkpoint(tmp_path / "small", RandomModel(hidden_size=20, head_dim=4, num_heads=2, num_kv_heads=1))
+    write_random_checkpoint(tmp_path / "big", RandomModel())
+    shutil.copy(tmp_path / "big" / "model.safetensors", tmp_path / "small" / "model.safetensors")
+    with pytest.raises(FablessError, match=r"small/model\.safetensors: tensor '.*' has shape \(\d+, 54\) but config"):
+        load_checkpoint(tmp_path / "small")
+
+
+def test_only_pickled_weights_are_refused(tmp_path: Path) -> None:
+    write_random_checkpoint(tmp_path, RandomModel())
+    (tmp_path / "model.safetensors").rename(tmp_path / "pytorch_model.bin")
+    with pytest.raises(FablessError, match=r"has no \*\.safetensors file; Fabless never loads pickled"):
+        load_checkpoint(tmp_path)
+
+
+def test_damaged_config_json_in_a_checkpoint_names_it(tmp_path: Path) -> None:
+    write_random_checkpoint(tmp_path, RandomModel())
+    raw = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**raw, "num_hidden_layers": 2**32 - 1}))
+    with pytest.raises(FablessError, match=rf"^{tmp_path}/config\.json: num_hidden_layers must be between 1 and 1024"):
+        load_checkpoint(tmp_path)

@@ -1,6 +1,7 @@
 """GGUF loading: a random Llama written as llama.cpp's converter would, read back to HF layout."""
 
 import json
+import struct
 from pathlib import Path
 
 import gguf
@@ -186,3 +187,111 @@ def test_smollm2_config_from_gguf_metadata_equals_the_zoo_config(smollm2: Checkp
     assert "lm_head.weight" not in smollm2.tensors
     assert smollm2.tensors["model.embed_tokens.weight"].shape == (49152, 576)
     assert smollm2.tensors["model.layers.29.self_attn.k_proj.weight"].shape == (192, 576)
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    directory = tmp_path_factory.mktemp("tiny")
+    model = RandomModel(num_layers=1, hidden_size=16, head_dim=8, num_heads=2, num_kv_heads=1, intermediate_size=24)
+    write_gguf(load_checkpoint(write_random_checkpoint(directory, model)), directory, directory / "m.gguf")
+    return (directory / "m.gguf").read_bytes()
+
+
+def _after_key(raw: bytes, key: str) -> int:
+    """The offset just past a metadata key's (or tensor name's) length-prefixed bytes."""
+    encoded = key.encode()
+    return raw.index(struct.pack("<Q", len(encoded)) + encoded) + 8 + len(encoded)
+
+
+def _patched(raw: bytes, offset: int, fmt: str, value: int) -> bytes:
+    out = bytearray(raw)
+    struct.pack_into("<" + fmt, out, offset, value)
+    return bytes(out)
+
+
+def _load_bytes(tmp_path: Path, raw: bytes) -> Checkpoint:
+    (tmp_path / "bad.gguf").write_bytes(raw)
+    return load_checkpoint(tmp_path / "bad.gguf")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("llama.block_count", 2**32 - 1, "llama.block_count must be between 1 and 1024 (got 4294967295)"),
+        ("llama.attention.head_count", 0, "llama.attention.head_count must be between 1 and 4096 (got 0)"),
+        ("llama.attention.head_count_kv", 3, "llama.attention.head_count_kv (3) must divide"),
+        ("llama.context_length", 0, "llama.context_length must be between 1 and 16777216 (got 0)"),
+        ("llama.embedding_length", 18, "tensor 'token_embd.weight' has shape (300, 16) but the GGUF metadata implies"),
+    ],
+)
+def test_impossible_metadata_names_the_gguf_key(
+    tmp_path: Path, tiny_gguf: bytes, key: str, value: int, message: str
+) -> None:
+    bad = _patched(tiny_gguf, _after_key(tiny_gguf, key) + 4, "I", value)
+    with pytest.raises(FablessError) as caught:
+        _load_bytes(tmp_path, bad)
+    assert str(caught.value).startswith(f"{tmp_path / 'bad.gguf'}: ") and message in str(caught.value)
+
+
+def test_metadata_of_the_wrong_type_is_named(tmp_path: Path, tiny_gguf: bytes) -> None:
+    as_float = _patched(tiny_gguf, _after_key(tiny_gguf, "llama.attention.head_count"), "I", 6)
+    with pytest.raises(FablessError, match=r"bad\.gguf: llama\.attention\.head_count must be an integer \(got 2"):
+        _load_bytes(tmp_path, as_float)
+    as_bool = _patched(tiny_gguf, _after_key(tiny_gguf, "tokenizer.ggml.add_bos_token"), "I", 0)
+    with pytest.raises(FablessError, match=r"tokenizer\.ggml\.add_bos_token must be true or false \(got 0\)"):
+        _load_bytes(tmp_path, as_bool)
+
+
+@pytest.mark.parametrize("key", ["tokenizer.ggml.tokens", "tokenizer.ggml.token_type"])
+def test_array_claiming_more_items_than_the_file_is_refused_at_once(tmp_path: Path, tiny_gguf: bytes, key: str) -> None:
+    # type (u32 ARRAY), item type (u32), then the item count (u64)
+    bad = _patched(tiny_gguf, _after_key(tiny_gguf, key) + 8, "Q", 2**62)
+    with pytest.raises(FablessError, match=rf"not a readable GGUF file \(metadata '{key}' claims \d+ items"):
+        _load_bytes(tmp_path, bad)
+
+
+@pytest.mark.parametrize(
+    ("dim", "value", "message"),
+    [
+        (0, 2**41, r"tensor 'token_embd.weight' has shape \[2199023255552, 300\], past any real model"),
+        (1, 2**40, r"tensor 'token_embd.weight' ends at byte \d+ but the file holds \d+: it is truncated"),
+    ],
+)
+def test_absurd_tensor_shape_is_refused_before_any_read(
+    tmp_path: Path, tiny_gguf: bytes, dim: int, value: int, message: str
+) -> None:
+    # n_dims (u32), then the dimensions (u64 each), innermost first
+    bad = _patched(tiny_gguf, _after_key(tiny_gguf, "token_embd.weight") + 4 + 8 * dim, "Q", value)
+    with pytest.raises(FablessError, match=rf"bad\.gguf: not a readable GGUF file \({message}\)"):
+        _load_bytes(tmp_path, bad)
+
+
+def test_merge_of_unknown_tokens_is_refused_not_a_panic(tmp_path: Path) -> None:
+    original = load_checkpoint(write_random_checkpoint(tmp_path, RandomModel()))
+    spec = json.loads((tmp_path / "tokenizer.json").read_text())
+    spec["model"]["merges"].append(["zz", "qq"])
+    (tmp_path / "tokenizer.json").write_text(json.dumps(spec))
+    write_gguf(original, tmp_path, tmp_path / "m.gguf")
+    with pytest.raises(FablessError, match=r"m\.gguf: tokenizer\.ggml\.merges entry 'zz qq' joins tokens not in"):
+        load_checkpoint(tmp_path / "m.gguf")
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_any_corruption_of_a_gguf_loads_or_is_a_fablesserror(
+    tmp_path_factory: pytest.TempPathFactory, tiny_gguf: bytes, data: st.DataObject
+) -> None:
+    raw = bytearray(tiny_gguf)
+    for _ in range(data.draw(st.integers(1, 4))):
+        # Most of the file is weights; aim half the hits at the header, where the structure is.
+        end = data.draw(st.sampled_from([min(len(raw), 4096), len(raw)]))
+        raw[data.draw(st.integers(0, end - 1))] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
+    directory = tmp_path_factory.mktemp("corrupt")
+    try:
+        loaded = _load_bytes(directory, bytes(raw))
+    except FablessError as error:
+        assert str(directory / "bad.gguf") in str(error) and "\n" not in str(error)
+        return
+    assert loaded.config.num_layers == 1

@@ -86,3 +86,14 @@ def test_bad_rope_settings_are_rejected() -> None:
         rope_inverse_frequencies(replace(base, rope_scaling=(("factor", 8.0), ("rope_type", "llama3"))))
     with pytest.raises(FablessError, match=r"RoPE needs an even head_dim, not 7"):
         rope_inverse_frequencies(replace(base, head_dim=7))
+
+
+def test_rope_table_is_bounded_by_theta_and_positions() -> None:
+    base = load_model_config("smollm2-135m")
+    for theta in (float("inf"), float("nan"), 1e300, 0.0):
+        with pytest.raises(FablessError, match=r"rope_theta must be above 0 and at most 1e\+12"):
+            rope_inverse_frequencies(replace(base, rope_theta=theta))
+    with pytest.raises(FablessError, match=r"RoPE positions must lie in 0\.\.8191 \(max_position_embeddings\)"):
+        rope_cos_sin(base, np.arange(8193))
+    with pytest.raises(FablessError, match=r"not -1\.\.0"):
+        rope_cos_sin(base, np.array([-1, 0]))

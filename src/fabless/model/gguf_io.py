@@ -8,14 +8,19 @@ halves of a head instead. Undoing that reorder here means every consumer sees on
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from gguf import GGUFReader, quants
+from gguf import GGUFReader, ReaderTensor, quants
+from pydantic import Field, ValidationError
 
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig, parse_hf_config
+from fabless.model.gguf_header import check_gguf_header
+from fabless.model.hf_config import MAX_VOCAB
+from fabless.model.layout import checkpoint_layout
 from fabless.model.tokenizer import Tokenizer
+from fabless.model.validation import StrictModel, problem_line, short_repr
 
 _GLOBAL_NAMES = {
     "token_embd.weight": "model.embed_tokens.weight",
@@ -34,6 +39,29 @@ _BLOCK_NAMES = {
     "ffn_down": "mlp.down_proj",
 }
 _BLOCK = re.compile(r"blk\.(\d+)\.(\w+)\.(weight|bias)")
+# Hugging Face config key -> the GGUF metadata key that holds it; errors name the GGUF key.
+_GGUF_KEYS = {
+    "hidden_size": "llama.embedding_length",
+    "intermediate_size": "llama.feed_forward_length",
+    "num_hidden_layers": "llama.block_count",
+    "num_attention_heads": "llama.attention.head_count",
+    "num_key_value_heads": "llama.attention.head_count_kv",
+    "max_position_embeddings": "llama.context_length",
+    "rms_norm_eps": "llama.attention.layer_norm_rms_epsilon",
+    "rope_theta": "llama.rope.freq_base",
+    "vocab_size": "llama.vocab_size",
+    "head_dim": "llama.attention.key_length",
+}
+_REQUIRED = {
+    "hidden_size",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "max_position_embeddings",
+    "rms_norm_eps",
+}
+_FIX = "re-download or re-convert it"
 
 
 @dataclass(frozen=True)
@@ -45,19 +73,17 @@ class GgufModel:
 
 def read_gguf(path: Path, name: str) -> GgufModel:
     """A Llama GGUF (any quantisation gguf can dequantise) as float32 Hugging Face tensors."""
+    check_gguf_header(path)
     try:
         reader = GGUFReader(path)
-    except Exception as error:  # gguf raises ValueError, KeyError, IndexError... on a damaged file
-        raise FablessError(
-            f"{path}: not a readable GGUF file ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'truncated'}); "
-            "re-download or re-convert it"
-        ) from None
+    # The header walk leaves the reader nothing to trip on; these are what it raises if it does.
+    except (ValueError, KeyError, IndexError) as error:
+        raise FablessError(f"{path}: not a readable GGUF file ({short_repr(str(error), 80)}); {_FIX}") from None
     fields = {key: field.contents() for key, field in reader.fields.items()}
     arch = fields.get("general.architecture")
     if arch != "llama":
         raise FablessError(
-            f"{path}: GGUF architecture {arch!r} is not supported; use a 'llama' GGUF or the "
+            f"{path}: GGUF architecture {short_repr(arch)} is not supported; use a 'llama' GGUF or the "
             "Hugging Face safetensors checkpoint"
         )
     names = {t.name for t in reader.tensors}
@@ -66,53 +92,59 @@ def read_gguf(path: Path, name: str) -> GgufModel:
             f"{path}: RoPE scaling is not supported; use a model without rope_scaling"
         )
     raw = _hf_config(fields, path, tied="output.weight" not in names)
-    config = parse_hf_config(raw, name)
+    config = parse_hf_config(raw, name, origin=str(path), aliases=_GGUF_KEYS)
+    layout = checkpoint_layout(config)
     tensors = {}
     for tensor in reader.tensors:
         hf_name = _hf_name(tensor.name, path)
-        try:
-            array = quants.dequantize(tensor.data, tensor.tensor_type)
-        except (ValueError, NotImplementedError) as error:
-            raise FablessError(
-                f"{path}: tensor {tensor.name!r} cannot be dequantised ({error}); "
-                "re-convert the GGUF with a supported quantisation"
-            ) from None
-        # F32 tensors come back as read-only views of the mapped file: own them so it can close.
-        if array.dtype != np.float32 or not array.flags.writeable:
-            array = array.astype(np.float32)
-        if tensor.name.startswith("blk.") and (
-            ".attn_q." in tensor.name or ".attn_k." in tensor.name
-        ):
-            heads = config.num_heads if ".attn_q." in tensor.name else config.num_kv_heads
-            array = _unpermute_rotary(array, heads, path, tensor.name)
-        tensors[hf_name] = array
+        if hf_name not in layout:
+            continue
+        _check_shape(path, tensor.name, tuple(reversed(tensor.shape.tolist())), layout[hf_name])
+        tensors[hf_name] = _dequantised(path, tensor, config)
     return GgufModel(config, tensors, _tokenizer(fields, path))
+
+
+def _check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    if shape != expected:
+        raise FablessError(
+            f"{path}: tensor {name!r} has shape {shape} but the GGUF metadata implies {expected}; "
+            f"the file is inconsistent; {_FIX}"
+        )
+
+
+def _dequantised(path: Path, tensor: ReaderTensor, config: ModelConfig) -> np.ndarray:
+    try:
+        array = quants.dequantize(tensor.data, tensor.tensor_type)
+    except (ValueError, NotImplementedError) as error:
+        raise FablessError(
+            f"{path}: tensor {tensor.name!r} cannot be dequantised ({error}); "
+            "re-convert the GGUF with a supported quantisation"
+        ) from None
+    # F32 tensors come back as read-only views of the mapped file: own them so it can close.
+    if array.dtype != np.float32 or not array.flags.writeable:
+        array = array.astype(np.float32)
+    if tensor.name.startswith("blk.") and (".attn_q." in tensor.name or ".attn_k." in tensor.name):
+        heads = config.num_heads if ".attn_q." in tensor.name else config.num_kv_heads
+        array = _unpermute_rotary(array, heads, path, tensor.name)
+    return array
 
 
 def _hf_config(fields: dict[str, Any], path: Path, tied: bool) -> dict[str, Any]:
     """The Hugging Face `config.json` keys that the GGUF's `llama.*` metadata stands for."""
-    keys = {
-        "hidden_size": "llama.embedding_length",
-        "intermediate_size": "llama.feed_forward_length",
-        "num_hidden_layers": "llama.block_count",
-        "num_attention_heads": "llama.attention.head_count",
-        "num_key_value_heads": "llama.attention.head_count_kv",
-        "max_position_embeddings": "llama.context_length",
-        "rms_norm_eps": "llama.attention.layer_norm_rms_epsilon",
-    }
-    missing = [gguf_key for gguf_key in keys.values() if gguf_key not in fields]
+    missing = [gguf_key for hf, gguf_key in _GGUF_KEYS.items() if hf in _REQUIRED and gguf_key not in fields]
     if missing:
         raise FablessError(
             f"{path}: GGUF metadata lacks {missing[0]!r}; re-convert it with llama.cpp's "
             "convert_hf_to_gguf.py"
         )
-    raw: dict[str, Any] = {hf: fields[gguf_key] for hf, gguf_key in keys.items()}
-    # GGUF stores eps as float32; its shortest float32 repr is the value the HF config held.
-    raw["rms_norm_eps"] = float(str(np.float32(raw["rms_norm_eps"])))
-    raw["rope_theta"] = float(str(np.float32(fields.get("llama.rope.freq_base", 10000.0))))
-    raw["vocab_size"] = fields.get("llama.vocab_size", len(fields.get("tokenizer.ggml.tokens", ())))
-    if "llama.attention.key_length" in fields:
-        raw["head_dim"] = fields["llama.attention.key_length"]
+    raw: dict[str, Any] = {hf: fields[key] for hf, key in _GGUF_KEYS.items() if key in fields}
+    # GGUF stores floats as float32; the shortest float32 repr is the value the HF config held.
+    for hf in ("rms_norm_eps", "rope_theta"):
+        if isinstance(raw.get(hf), float):
+            raw[hf] = float(str(np.float32(raw[hf])))
+    tokens = fields.get("tokenizer.ggml.tokens")
+    if "vocab_size" not in raw and isinstance(tokens, list):
+        raw["vocab_size"] = len(tokens)
     raw["model_type"] = "llama"
     raw["tie_word_embeddings"] = tied
     return raw
@@ -144,23 +176,38 @@ def _unpermute_rotary(rows: np.ndarray, heads: int, path: Path, name: str) -> np
     )
 
 
+class _GgufTokenizerJson(StrictModel):
+    """The `tokenizer.*` metadata a byte-level BPE is rebuilt from."""
+
+    tokens: Annotated[list[str], Field(alias="tokenizer.ggml.tokens", min_length=1, max_length=MAX_VOCAB)]
+    merges: Annotated[list[str], Field(alias="tokenizer.ggml.merges")] = []
+    token_types: Annotated[list[int] | None, Field(alias="tokenizer.ggml.token_type")] = None
+    pre: Annotated[str, Field(alias="tokenizer.ggml.pre")] = "default"
+    bos_token_id: Annotated[int | None, Field(alias="tokenizer.ggml.bos_token_id")] = None
+    eos_token_id: Annotated[int | None, Field(alias="tokenizer.ggml.eos_token_id")] = None
+    add_bos: Annotated[bool, Field(alias="tokenizer.ggml.add_bos_token")] = False
+    chat_template: Annotated[str | None, Field(alias="tokenizer.chat_template")] = None
+
+
 def _tokenizer(fields: dict[str, Any], path: Path) -> Tokenizer:
     model = fields.get("tokenizer.ggml.model")
     if model != "gpt2":
         raise FablessError(
-            f"{path}: GGUF tokenizer model {model!r} is not supported (only byte-level BPE, "
+            f"{path}: GGUF tokenizer model {short_repr(model)} is not supported (only byte-level BPE, "
             "'gpt2'); load the Hugging Face checkpoint with its tokenizer.json instead"
         )
+    try:
+        v = _GgufTokenizerJson.model_validate(fields)
+    except ValidationError as error:
+        raise FablessError(f"{path}: {problem_line(error, str(path))}") from None
     return Tokenizer.from_gguf_vocab(
-        tokens=fields["tokenizer.ggml.tokens"],
-        merges=fields.get("tokenizer.ggml.merges", []),
-        token_types=fields.get(
-            "tokenizer.ggml.token_type", [1] * len(fields["tokenizer.ggml.tokens"])
-        ),
-        pre=fields.get("tokenizer.ggml.pre", "default"),
-        bos_token_id=fields.get("tokenizer.ggml.bos_token_id"),
-        eos_token_id=fields.get("tokenizer.ggml.eos_token_id"),
-        add_bos=bool(fields.get("tokenizer.ggml.add_bos_token", False)),
-        chat_template=fields.get("tokenizer.chat_template"),
+        tokens=v.tokens,
+        merges=v.merges,
+        token_types=v.token_types if v.token_types is not None else [1] * len(v.tokens),
+        pre=v.pre,
+        bos_token_id=v.bos_token_id,
+        eos_token_id=v.eos_token_id,
+        add_bos=v.add_bos,
+        chat_template=v.chat_template,
         source=str(path),
     )

@@ -16,8 +16,8 @@ from safetensors.numpy import save_file
 from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 from fabless.errors import FablessError
-from fabless.model.checkpoint import checkpoint_layout
 from fabless.model.config import parse_hf_config
+from fabless.model.layout import checkpoint_layout
 
 # Enough distinct words for the tokenizer trainers to fill a few hundred merges.
 _CORPUS = [
@@ -93,17 +93,8 @@ class RandomModel:
 def write_random_checkpoint(directory: Path, model: RandomModel) -> Path:
     """Fill `directory` (created if needed) with a random checkpoint of `model`'s shape."""
     raw = model.hf_config()
-    config = parse_hf_config(raw, directory.name)
-    if model.model_type == "bert" and model.hidden_size % model.num_heads:
-        raise FablessError(
-            f"a BERT hidden_size ({model.hidden_size}) must be a multiple of num_heads "
-            f"({model.num_heads}); change one of them"
-        )
-    if config.family == "llama" and (config.head_dim % 2 or config.num_heads % config.num_kv_heads):
-        raise FablessError(
-            f"head_dim ({config.head_dim}) must be even and num_heads ({config.num_heads}) a "
-            f"multiple of num_kv_heads ({config.num_kv_heads}); change the shape"
-        )
+    # The config's own checks refuse impossible shapes (odd head_dim, heads that do not tile).
+    config = parse_hf_config(raw, directory.name, origin="RandomModel")
     rng = np.random.default_rng(model.seed)
     tensors = {}
     for name, shape in checkpoint_layout(config).items():

@@ -4,16 +4,24 @@ Each head's vector is split into two halves (x, y); pair i rotates by position x
 The compiler and the numpy reference both take their tables from here, so they agree.
 """
 
+import math
+
 import numpy as np
 
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
+from fabless.model.hf_config import MAX_ROPE_THETA
 
 _LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
 
 
 def rope_inverse_frequencies(config: ModelConfig) -> np.ndarray:
     """inv_freq [head_dim / 2] in radians per position, with `default`, `linear` or `llama3` scaling."""
+    if not (math.isfinite(config.rope_theta) and 0 < config.rope_theta <= MAX_ROPE_THETA):
+        raise FablessError(
+            f"model {config.name}: rope_theta must be above 0 and at most {MAX_ROPE_THETA:g} "
+            f"(got {config.rope_theta!r})"
+        )
     if config.head_dim % 2:
         raise FablessError(f"model {config.name}: RoPE needs an even head_dim, not {config.head_dim}")
     exponents = np.arange(0, config.head_dim, 2, dtype=np.float64) / config.head_dim
@@ -37,6 +45,12 @@ def rope_inverse_frequencies(config: ModelConfig) -> np.ndarray:
 
 def rope_cos_sin(config: ModelConfig, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """cos and sin [len(positions), head_dim / 2] in float32, angles formed in float32 as HF does."""
+    # The table grows with the positions asked for, so they are held to what the model can see.
+    if len(positions) and not (0 <= positions.min() and positions.max() < config.max_positions):
+        raise FablessError(
+            f"model {config.name}: RoPE positions must lie in 0..{config.max_positions - 1} "
+            f"(max_position_embeddings), not {positions.min()}..{positions.max()}"
+        )
     angles = positions.astype(np.float32)[:, None] * rope_inverse_frequencies(config)[None, :]
     return np.cos(angles), np.sin(angles)
 

@@ -4,16 +4,19 @@ A Hugging Face checkpoint brings its own `tokenizer.json`; a GGUF file carries i
 vocabulary and merges, from which an equivalent `tokenizers` pipeline is rebuilt here.
 """
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, TypeVar
 
 import tokenizers
+from pydantic import BeforeValidator, ValidationError
 from tokenizers import AddedToken, decoders, models, pre_tokenizers, processors
 
 from fabless.errors import FablessError
+from fabless.files import MIB, parse_json, read_json, read_text
+from fabless.model.hf_config import MAX_VOCAB
+from fabless.model.validation import StrictModel, between, problem_line, short_repr
 
 # GGUF token types (llama.cpp's llama_token_type).
 _CONTROL = 3
@@ -28,6 +31,58 @@ _GGUF_PRE_DIGITS = {
     "starcoder": True,
     "refact": True,
 }
+
+# The largest tokenizer.json files (Gemma's, 262 k tokens) are ~35 MB; settings and
+# templates are kilobytes, a megabyte or two with a large added_tokens_decoder.
+_TOKENIZER_LIMIT_BYTES = 64 * MIB
+_SETTINGS_LIMIT_BYTES = 16 * MIB
+_TEMPLATE_LIMIT_BYTES = MIB
+
+_Schema = TypeVar("_Schema", bound=StrictModel)
+TokenId = Annotated[int, between(0, MAX_VOCAB - 1)]
+
+
+
+def _token_content(value: object) -> object:
+    """A special token is a string or an AddedToken object; its text is what matters."""
+    return value.get("content") if isinstance(value, dict) else value
+
+
+def _default_template(value: object) -> object:
+    """A list of named templates stands for its "default" one."""
+    if not isinstance(value, list):
+        return value
+    for entry in value:
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)):
+            raise ValueError("entries must be objects with a name and a template")
+        if entry["name"] == "default":
+            return entry.get("template")
+    return None
+
+
+def _first_id(value: object) -> object:
+    # generation configs may list several EOS ids
+    return (value[0] if value else None) if isinstance(value, list) else value
+
+
+SpecialToken = Annotated[str | None, BeforeValidator(_token_content)]
+SpecialId = Annotated[TokenId | None, BeforeValidator(_first_id)]
+
+
+class _SettingsJson(StrictModel):
+    """`tokenizer_config.json`: the special tokens and the chat template."""
+
+    bos_token: SpecialToken = None
+    eos_token: SpecialToken = None
+    chat_template: Annotated[str | None, BeforeValidator(_default_template)] = None
+
+
+class _SpecialIdsJson(StrictModel):
+    """`config.json`'s fallback special token ids."""
+
+    bos_token_id: SpecialId = None
+    eos_token_id: SpecialId = None
+
 
 _CHATML_START = "<|im_start|>"
 _CHATML_SYSTEM = re.compile(r"<\|im_start\|>system(?:\n|\\n)(.*?)<\|im_end\|>", re.DOTALL)
@@ -92,33 +147,27 @@ class Tokenizer:
                 f"checkpoint {directory} has no tokenizer.json; copy the model's tokenizer.json "
                 "next to its config.json"
             )
-        try:
-            backend = tokenizers.Tokenizer.from_file(str(file))
-        except Exception as error:  # the Rust library raises a bare Exception for any parse failure
-            raise FablessError(
-                f"{file}: not a valid tokenizer.json ({str(error).splitlines()[0]}); "
-                "re-export it with the tokenizers library"
-            ) from None
-        settings = _read_json(directory / "tokenizer_config.json")
-        model = _read_json(directory / "config.json")
-        template = settings.get("chat_template")
-        if isinstance(template, list):
-            template = next(
-                (t.get("template") for t in template if t.get("name") == "default"), None
-            )
+        text = read_text(file, "a tokenizer.json", _TOKENIZER_LIMIT_BYTES)
+        _check_bpe_merges(parse_json(text, str(file)), file)
+        backend = _backend(text, file)
+        settings = _settings(directory / "tokenizer_config.json", _SettingsJson)
+        model = _settings(directory / "config.json", _SpecialIdsJson)
+        template = settings.chat_template
         jinja = directory / "chat_template.jinja"
         if template is None and jinja.is_file():
-            template = jinja.read_text()
+            template = read_text(jinja, "a chat template", _TEMPLATE_LIMIT_BYTES)
 
         def special(key: str) -> int | None:
-            token = settings.get(f"{key}_token")
-            token = token.get("content") if isinstance(token, dict) else token
-            if isinstance(token, str) and backend.token_to_id(token) is not None:
+            token = getattr(settings, f"{key}_token")
+            if token is not None and backend.token_to_id(token) is not None:
                 return backend.token_to_id(token)
-            fallback = model.get(f"{key}_token_id")
-            if isinstance(fallback, list):  # generation configs may list several EOS ids
-                fallback = fallback[0] if fallback else None
-            return fallback if isinstance(fallback, int) else None
+            fallback: int | None = getattr(model, f"{key}_token_id")
+            if fallback is not None and fallback >= backend.get_vocab_size(with_added_tokens=True):
+                raise FablessError(
+                    f"{directory / 'config.json'}: {key}_token_id {fallback} is outside the tokenizer's "
+                    f"{backend.get_vocab_size(with_added_tokens=True)} tokens; fix it or remove it"
+                )
+            return fallback
 
         return cls(
             backend,
@@ -148,16 +197,8 @@ class Tokenizer:
                 f"{source}: GGUF pre-tokenizer {pre!r} is not supported (known: "
                 f"{', '.join(sorted(_GGUF_PRE_DIGITS))}); load the Hugging Face checkpoint instead"
             )
-        pairs = []
-        for merge in merges:
-            left, space, right = merge.partition(" ")
-            if not space or " " in right:
-                raise FablessError(
-                    f"{source}: tokenizer.ggml.merges entry {merge!r} is not two tokens; "
-                    "re-convert the GGUF"
-                )
-            pairs.append((left, right))
-        vocab = {token: index for index, token in enumerate(tokens)}
+        vocab = _gguf_vocab(tokens, token_types, (bos_token_id, eos_token_id), source)
+        pairs = _gguf_merges(merges, vocab, source)
         backend = tokenizers.Tokenizer(
             models.BPE(vocab=vocab, merges=pairs, fuse_unk=False, byte_fallback=False)
         )
@@ -166,7 +207,7 @@ class Tokenizer:
             [*split, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
         )
         backend.decoder = decoders.ByteLevel()
-        kinds = list(zip(tokens, token_types, strict=True))
+        kinds = list(zip(tokens, token_types, strict=True))  # lengths checked by _gguf_vocab
         backend.add_special_tokens(
             [AddedToken(t, special=True, normalized=False) for t, k in kinds if k == _CONTROL]
         )
@@ -187,11 +228,88 @@ class Tokenizer:
         )
 
 
-def _read_json(file: Path) -> dict[str, Any]:
-    if not file.is_file():
-        return {}
+def _gguf_vocab(
+    tokens: Sequence[str], token_types: Sequence[int], special_ids: Sequence[int | None], source: str
+) -> dict[str, int]:
+    if len(token_types) != len(tokens):
+        raise FablessError(
+            f"{source}: tokenizer.ggml.token_type has {len(token_types)} entries for {len(tokens)} tokens; "
+            "re-convert the GGUF"
+        )
+    vocab = {token: index for index, token in enumerate(tokens)}
+    if len(vocab) != len(tokens):
+        twice = next(token for index, token in enumerate(tokens) if vocab[token] != index)
+        raise FablessError(f"{source}: tokenizer.ggml.tokens lists {short_repr(twice)} twice; re-convert the GGUF")
+    for special in special_ids:
+        if special is not None and not 0 <= special < len(tokens):
+            raise FablessError(
+                f"{source}: special token id {special} is outside the {len(tokens)} tokens; re-convert the GGUF"
+            )
+    return vocab
+
+
+def _gguf_merges(merges: Sequence[str], vocab: dict[str, int], source: str) -> list[tuple[str, str]]:
+    """Merge pairs whose parts and result are all tokens: the tokenizers library panics otherwise."""
+    pairs = []
+    for merge in merges:
+        left, space, right = merge.partition(" ")
+        if not space or " " in right:
+            raise FablessError(
+                f"{source}: tokenizer.ggml.merges entry {short_repr(merge)} is not two tokens; re-convert the GGUF"
+            )
+        if left not in vocab or right not in vocab or left + right not in vocab:
+            raise FablessError(
+                f"{source}: tokenizer.ggml.merges entry {short_repr(merge)} joins tokens not in the vocabulary; "
+                "re-convert the GGUF"
+            )
+        pairs.append((left, right))
+    return pairs
+
+
+def _check_bpe_merges(spec: object, file: Path) -> None:
+    """A BPE merge must join two tokens into a third: the tokenizers library panics, not raises, otherwise."""
+    model = spec.get("model") if isinstance(spec, dict) else None
+    if not (isinstance(model, dict) and model.get("type") == "BPE"):
+        return
+    vocab, merges, prefix = model.get("vocab"), model.get("merges"), model.get("continuing_subword_prefix") or ""
+    if not (isinstance(vocab, dict) and isinstance(merges, list) and isinstance(prefix, str)):
+        return  # the library's own parse rejects these with an ordinary error
+    skip = len(prefix.encode())
+    for merge in merges:
+        pair = merge.split(" ", 1) if isinstance(merge, str) else merge
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair)):
+            continue
+        left, right = pair
+        try:
+            joined = left + right.encode()[skip:].decode()
+        except UnicodeDecodeError:
+            joined = None
+        if left not in vocab or right not in vocab or joined not in vocab or len(right.encode()) < skip:
+            raise FablessError(
+                f"{file}: model.merges entry {short_repr(pair)} does not join two tokens into one of the "
+                "vocabulary; re-export it with the tokenizers library"
+            )
+
+
+def _backend(text: str, file: Path) -> tokenizers.Tokenizer:
     try:
-        loaded = json.loads(file.read_text())
-    except json.JSONDecodeError as error:
-        raise FablessError(f"{file}: not valid JSON ({error}); fix or delete the file") from None
-    return loaded if isinstance(loaded, dict) else {}
+        return tokenizers.Tokenizer.from_str(text)
+    except Exception as error:  # the Rust library raises a bare Exception for any parse failure
+        if type(error) is not Exception:
+            raise
+        reason = (str(error).splitlines() or ["unreadable"])[0][:120]
+        raise FablessError(
+            f"{file}: not a valid tokenizer.json ({reason}); "
+            "re-export it with the tokenizers library"
+        ) from None
+
+
+def _settings(file: Path, schema: type[_Schema]) -> _Schema:
+    """The keys Fabless reads from an optional JSON file beside the tokenizer; all of them optional."""
+    if not file.exists():
+        return schema()
+    raw = read_json(file, f"a {file.name}", _SETTINGS_LIMIT_BYTES)
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise FablessError(f"{file}: {problem_line(error, str(file))}") from None

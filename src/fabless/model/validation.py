@@ -1,0 +1,92 @@
+"""Strict pydantic schemas, range validators with physical ranges, and one-line errors for what they refuse.
+
+Model files are parsed into pydantic models whose fields accept only their JSON type (true
+is not a number, "12" is not an integer), finite numbers, and values a real model could
+have; `problem_line` turns the first refusal into "num_hidden_layers must be between 1 and
+1024 (got -4096)", spelled with the key the file itself uses.
+"""
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+
+class StrictModel(BaseModel):
+    """A file's schema: exact JSON types, no NaN or infinity, keys Fabless does not read ignored."""
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore", frozen=True)
+
+
+def between(low: int, high: int) -> AfterValidator:
+    """For `Annotated[int, between(1, 1024)]`: an integer in low..high."""
+
+    def check(value: int) -> int:
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+def above_zero(high: float) -> AfterValidator:
+    """For `Annotated[float, above_zero(0.1)]`: a number in (0, high]; an integer is welcome."""
+
+    def check(value: float) -> float:
+        if not 0 < value <= high:
+            raise ValueError(f"must be above 0 and at most {high:g}")
+        return float(value)
+
+    return AfterValidator(check)
+
+
+def _json_scalar(value: object) -> object:
+    if value is not None and not isinstance(value, str | bool | int | float):
+        raise ValueError("must be a number, a string, true, false or null")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+JsonScalar = Annotated[Any, AfterValidator(_json_scalar)]
+
+_TYPE_WORDS = {
+    "int_type": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+}
+
+
+def problem_line(error: ValidationError, where: str, aliases: Mapping[str, str] | None = None) -> str:
+    """The first problem as "field must ... (got ...)"; `where` names the file, for a missing key."""
+    problem = error.errors(include_url=False)[0]
+    parts = [str(part) for part in problem["loc"]]
+    if parts and aliases:
+        parts[0] = aliases.get(parts[0], parts[0])
+    field = ".".join(parts) or "the top level"
+    kind = problem["type"]
+    if kind == "missing":
+        return f"{field} is missing: add it to {where}"
+    if kind == "literal_error":
+        message = f"must be {problem['ctx']['expected']}"
+    else:
+        message = _TYPE_WORDS.get(kind) or problem["msg"].removeprefix("Value error, ")
+    return f"{field} {message} (got {short_repr(problem.get('input'))})"
+
+
+def short_repr(value: object, limit: int = 40) -> str:
+    """A value for an error line: a 4,000-digit number or a whole dict must not flood it."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
+        # str() of an integer past 4,300 digits raises, so the size is told from its bits.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
