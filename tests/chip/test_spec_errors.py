@@ -66,3 +66,105 @@ def test_a_chip_file_loads_by_path(tmp_path: Path):
 def test_a_missing_chip_file_says_so(tmp_path: Path):
     with pytest.raises(FablessError, match="does not exist"):
         load_chip(tmp_path / "nope.toml")
+
+
+def _rejected(path: Path) -> str:
+    """The one-line error of loading the chip file at `path`, which must name the file."""
+    with pytest.raises(FablessError) as raised:
+        load_chip(path)
+    message = str(raised.value)
+    assert message.startswith(str(path)) and "\n" not in message
+    return message
+
+
+@pytest.mark.parametrize("name", [
+    'x */ initial $system(\\"touch PWNED\\"); /*',
+    'x\\nmodule pwn; initial $system(\\"touch PWNED\\"); endmodule\\n//',
+    "Fab1",
+    "-fab1",
+    "a" * 65,
+    "",
+])
+def test_a_name_that_is_not_a_plain_identifier_is_refused(tmp_path: Path, name: str):
+    path = tmp_path / "chip.toml"
+    path.write_text(fab1_with('name = "fab1"', f'name = "{name}"'))
+    message = _rejected(path)
+    assert f"{path}: name: must be 1-64 lowercase letters, digits, '.', '_' or '-'" in message
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('vendor = "Fabless"', 'vendor = "Fab\\u001b[2Jless"', "vendor"),
+    ('display_name = "', 'display_name = "\\r', "display_name"),
+    ('process_node = "N3"', 'process_node = "N3\\n"', "process_node"),
+    ('generation = "HBM3E"', 'generation = "HBM3E\\u202e"', "hbm.generation"),
+    ('[sources]\n', '[sources]\n"a\\nb" = "x"\n', r"sources.a\nb.[key]"),
+    ('[sources]\n', '[sources]\nclock = "\\u0000"\n', "sources.clock"),
+    ('notes = """', 'notes = """\\u0007', "notes"),
+])
+def test_control_characters_in_text_are_refused(tmp_path: Path, old: str, new: str, field: str):
+    path = tmp_path / "chip.toml"
+    path.write_text(fab1_with(old, new))
+    assert f"{path}: {field}: must not hold control characters" in _rejected(path)
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('vendor = "Fabless"', f'vendor = "{"v" * 129}"', "vendor"),
+    ('[sources]\n', f'[sources]\nclock = "{"s" * 1001}"\n', "sources.clock"),
+    ('notes = """', f'notes = """{"n" * 10_001}', "notes"),
+])
+def test_overlong_text_is_refused(tmp_path: Path, old: str, new: str, field: str):
+    path = tmp_path / "chip.toml"
+    path.write_text(fab1_with(old, new))
+    assert f"{path}: {field}: String should have at most" in _rejected(path)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("nan", "clock_ghz: Input should be a finite number (got nan)"),
+    ("inf", "clock_ghz: Input should be a finite number (got inf)"),
+    ("1e300", "clock_ghz: Input should be less than or equal to 20 (got 1e+300)"),
+    ("true", "clock_ghz: Input should be a valid number (got True)"),
+    ('"1.8"', "clock_ghz: Input should be a valid number (got '1.8')"),
+    ("{ ghz = 1.8 }", "clock_ghz: Input should be a valid number"),
+])
+def test_a_number_that_is_not_a_finite_physical_number_is_refused(value: str, message: str):
+    with pytest.raises(FablessError) as raised:
+        parse_chip(fab1_with("clock_ghz = 1.8", f"clock_ghz = {value}"), origin="t.toml")
+    assert str(raised.value) == f"t.toml: {message}"
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("cores = 8", "cores = 8.0", "cores: Input should be a valid integer (got 8.0)"),
+    ("cores = 8", "cores = true", "cores: Input should be a valid integer (got True)"),
+    ("die_area_mm2 = 640", "die_area_mm2 = 60000", "die_area_mm2: Input should be less than or equal to 50000"),
+    ("stacks = 8", "stacks = 1000", "hbm.stacks: Input should be less than or equal to 64"),
+    ("bf16 = 32768", "bf16 = 1e12", "core.matrix.ops_per_cycle.bf16: Input should be less than or equal to"),
+    ("tdp_w = 850", "tdp_w = 1e9", "tdp_w: Input should be less than or equal to 100000"),
+])
+def test_every_number_has_a_physical_upper_bound(old: str, new: str, message: str):
+    with pytest.raises(FablessError, match=f"^t.toml: {message}".replace("(", r"\(").replace(")", r"\)")):
+        parse_chip(fab1_with(old, new), origin="t.toml")
+
+
+def test_a_wafer_scale_die_is_a_valid_description():
+    assert parse_chip(fab1_with("die_area_mm2 = 640", "die_area_mm2 = 46225")).die_area_mm2 == 46225
+
+
+def test_a_huge_value_is_cut_short_in_the_error():
+    with pytest.raises(FablessError) as raised:
+        parse_chip(fab1_with("cores = 8", f"cores = {'9' * 4000}"), origin="t.toml")
+    message = str(raised.value)
+    assert message.startswith("t.toml: cores: Input should be less than or equal to 1000000 (got 999")
+    assert message.endswith("...)") and len(message) < 200
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe\x00n\x00a", "not UTF-8 text (byte 0 is 0xff)"),
+    (b'name = "fab1"\x00', "not a text file (it holds NUL bytes)"),
+    (b"x = " + b"[" * 5000 + b"]" * 5000, "nested too deeply to be a real file"),
+    (b"cores = " + b"9" * 5000, "not valid TOML (Exceeds the limit (4300 digits)"),
+    (b"a" * (2**20 + 1), "is larger than 1 MiB, too large for a chip description"),
+])
+def test_a_file_that_is_not_a_chip_description_is_one_line_error(tmp_path: Path, content: bytes, message: str):
+    path = tmp_path / "chip.toml"
+    path.write_bytes(content)
+    assert message in _rejected(path)

@@ -95,3 +95,56 @@ def test_break_even_volume_makes_build_and_rival_cost_the_same():
     built = owned_chip_hour(manufacturing + nre / volume, tdp, data).total_usd
     assert usd_per_mtoken(built, 1, tokens_per_s) == pytest.approx(rival)
     assert break_even_volume(nre, manufacturing, tdp, 1, tokens_per_s, 0.01, data) is None
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("wafer_price_usd.N3=-1", "PPA data wafer_price_usd.N3: Input should be greater than 0 (got -1), "
+                              "from user override --set wafer_price_usd.N3=-1"),
+    ("wafer_price_usd.N3=nan", "PPA data wafer_price_usd.N3: Input should be a finite number (got nan)"),
+    ("pue=inf", "PPA data pue: Input should be a finite number (got inf)"),
+    ("assembly_yield=1.5", "PPA data assembly_yield: Input should be less than or equal to 1 (got 1.5)"),
+    ("respin_probability=-0.1", "PPA data respin_probability: Input should be greater than or equal to 0"),
+    ("defect_density_per_cm2.N3=1e300",
+     "PPA data defect_density_per_cm2.N3: Input should be less than or equal to 100 (got 1e+300)"),
+    ("logic_mtr_per_mm2.N3=0", "PPA data logic_mtr_per_mm2.N3: Input should be greater than 0 (got 0)"),
+    ("full_load.matrix=2", "PPA data full_load.matrix: Input should be less than or equal to 1 (got 2)"),
+    ("pue=\"1.2\"", "PPA data pue: Input should be a valid number (got '1.2')"),
+    ("pue=true", "--set pue=true: pue must be a number or a word (got True)"),
+    ("io_die_node=7", "PPA data io_die_node: Input should be a valid string (got 7)"),
+    ("edge_exclusion_mm=150", "PPA data edge_exclusion_mm: leaves nothing of a 300 mm wafer: keep it under half "
+                              "wafer_diameter_mm (got 150), from user override --set edge_exclusion_mm=150"),
+    ("pue=1\nlifetime_years=0", "holds control characters: write one KEY=VALUE on one line"),
+])
+def test_impossible_overrides_are_refused_naming_the_key(item: str, message: str):
+    with pytest.raises(FablessError) as raised:
+        load_ppa_data([item])
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "[" * 5000, "1" + "0" * 400])
+def test_a_huge_override_is_a_short_one_line_error(value: str):
+    with pytest.raises(FablessError) as raised:
+        load_ppa_data([f"pue={value}"])
+    message = str(raised.value)
+    assert "pue" in message and "\n" not in message and len(message) < 400
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"pue = nan\n", "PPA data pue: Input should be a finite number (got nan), from override file"),
+    (b"[wafer_price_usd]\nN3 = -5.0\n", "PPA data wafer_price_usd.N3: Input should be greater than 0"),
+    (b'[pue]\n"x\\ny" = 1\n', r"key 'pue.x\ny' holds control characters"),
+    (b"\xff\xfe", "not UTF-8 text (byte 0 is 0xff)"),
+    (b"x = " + b"[" * 5000, "nested too deeply to be a real file"),
+    (b"#" * (2**20 + 1), "is larger than 1 MiB, too large for a TOML file of PPA values"),
+])
+def test_a_bad_override_file_is_a_one_line_error_naming_it(tmp_path, content: bytes, message: str):
+    file = tmp_path / "mine.toml"
+    file.write_bytes(content)
+    with pytest.raises(FablessError) as raised:
+        load_ppa_data(override_files=[file])
+    assert message in str(raised.value) and str(file) in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_missing_override_file_says_so(tmp_path):
+    with pytest.raises(FablessError, match=r"nope.toml does not exist: pass the path of a TOML file of PPA values"):
+        load_ppa_data(override_files=[tmp_path / "nope.toml"])

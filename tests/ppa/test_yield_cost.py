@@ -88,3 +88,19 @@ def test_unit_cost_falls_with_volume_as_nre_spreads():
     costs = [study.unit_cost_at(volume) for volume in points]
     assert costs[0] > costs[1] > costs[2] > study.unit.manufacturing_usd
     assert costs[1] == pytest.approx(study.unit.total_usd)
+
+
+@pytest.mark.parametrize("overrides", [
+    ["defect_density_per_cm2.N3=100", "yield_model=poisson"],
+    ["defect_density_per_cm2.N3=100", "clustering_alpha=1000"],
+])
+def test_a_die_with_no_good_dies_is_an_error_not_an_infinite_price(overrides: list[str]):
+    with pytest.raises(FablessError, match=r"^a [\d,]+ mm2 compute die at N3 yields .* good dies per wafer "
+                                           r"\(100 defects/cm2, .*\), too few to price: lower "
+                                           r"defect_density_per_cm2.N3 or split the die \(--compute-dies\)$"):
+        cost_study(load_chip("fab1"), load_ppa_data(overrides), volume=1000)
+
+
+def test_a_die_larger_than_the_wafer_is_an_error():
+    with pytest.raises(FablessError, match=r"a [\d,]+ mm2 die does not fit on a 20 mm wafer"):
+        cost_study(load_chip("fab1"), load_ppa_data(["wafer_diameter_mm=20", "edge_exclusion_mm=0"]), volume=1000)

@@ -18,6 +18,10 @@ from fabless.ppa.area import AreaBreakdown
 from fabless.ppa.blocks import Blocks
 from fabless.ppa.data import CostData, per_node
 
+MIN_GOOD_DIES_PER_WAFER = 1e-6
+"""Below one good die in a million wafers a die is no product, and its price would be
+meaningless or, once the yield underflows to 0, infinite."""
+
 
 def gross_dies_per_wafer(die_area_mm2: float, wafer_diameter_mm: float = 300.0,
                          edge_exclusion_mm: float = 0.0, scribe_mm: float = 0.0) -> int:
@@ -106,6 +110,13 @@ def die_cost(kind: str, node: str, count: int, area_mm2: float, data: CostData) 
     yield_fraction = die_yield(area_mm2, defects, data.yield_model, data.clustering_alpha)
     clustered = data.yield_model == "negative_binomial"
     model = data.yield_model + (f" (alpha {data.clustering_alpha:g})" if clustered else "")
+    if gross * yield_fraction < MIN_GOOD_DIES_PER_WAFER:
+        split = "--compute-dies" if kind == "compute" else "--io-dies"
+        raise FablessError(
+            f"a {area_mm2:,.0f} mm2 {kind} die at {node} yields {gross * yield_fraction:.2g} good dies per wafer "
+            f"({defects:g} defects/cm2, {model}), too few to price: lower defect_density_per_cm2.{node} "
+            f"or split the die ({split})"
+        )
     wafer_usd = per_node(data.wafer_price_usd, node, "wafer_price_usd")
     return DieCost(
         kind=kind, node=node, count=count, area_mm2=area_mm2, gross_per_wafer=gross,
