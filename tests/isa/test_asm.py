@@ -51,7 +51,7 @@ def test_disassembly_writes_every_field():
         ),
         (
             ".semaphores 1\n.stream dma0\nsem.wait sem=1",
-            r"prog.s: dma0\[0\] sem.wait uses semaphore 1 but the program declares 1",
+            r"prog.s:3: sem.wait uses semaphore 1 but the program declares 1",
         ),
     ],
 )

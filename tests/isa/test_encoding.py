@@ -73,7 +73,10 @@ def test_unknown_opcode_and_stray_bits_are_rejected():
 
 def test_truncated_program_file_names_the_byte():
     data = encode_program(Program({"dma0": (SemSignal(sem=0),)}, semaphores=1))
-    with pytest.raises(FablessError, match=f"prog.bin is truncated at byte {len(data) - 5}"):
+    with pytest.raises(FablessError, match=f"prog.bin is truncated at byte {len(data) - 36}"):
+        decode_program(data[:-36], origin="prog.bin")
+    with pytest.raises(FablessError, match="prog.bin: byte 22: instruction count of stream dma0 is 1, at least 32 "
+                                           "bytes, but 27 follow: the file is truncated or corrupt"):
         decode_program(data[:-5], origin="prog.bin")
     with pytest.raises(FablessError, match="not a Fabless program"):
         decode_program(b"not a program file", origin="prog.bin")

@@ -28,6 +28,7 @@ from fabless.isa.instructions import (
     VpuTranspose,
     VpuUnary,
 )
+from fabless.isa.load import PROGRAM_LIMIT_BYTES, load_program
 from fabless.isa.program import Program, ProgramBuilder, StreamId, parse_stream
 
 __all__ = [
@@ -77,4 +78,7 @@ __all__ = [
     "disassemble",
     "format_instruction",
     "parse_instruction",
+    # files
+    "load_program",
+    "PROGRAM_LIMIT_BYTES",
 ]

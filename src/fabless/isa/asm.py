@@ -12,9 +12,10 @@ Without `.semaphores`, the count is one more than the highest semaphore used.
 """
 
 import dataclasses
+import math
 
 from fabless.errors import FablessError
-from fabless.isa.fields import MNEMONICS, FieldSpec, Instruction, check_field
+from fabless.isa.fields import FP32_MAX, MNEMONICS, FieldSpec, Instruction, check_field
 from fabless.isa.instructions import LinkSend, SemSignal, SemWait
 from fabless.isa.program import Program, parse_stream
 
@@ -23,7 +24,8 @@ def assemble(text: str, origin: str = "program") -> Program:
     """The program a text holds; every error names the line."""
     streams: dict[str, list[Instruction]] = {}
     current: list[Instruction] | None = None
-    declared: int | None = None
+    declared: tuple[int, int] | None = None  # (count, line)
+    uses: list[tuple[int, Instruction]] = []  # (line, instruction) of those naming a semaphore
     engine = ""
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -37,9 +39,9 @@ def assemble(text: str, origin: str = "program") -> Program:
             engine = _in(where, parse_stream, words[1]).engine
             current = streams.setdefault(words[1], [])
         elif words[0] == ".semaphores":
-            if len(words) != 2 or not words[1].isdigit():
-                raise FablessError(f"{where}: write `.semaphores <count>`, e.g. `.semaphores 2`")
-            declared = int(words[1])
+            if declared is not None:
+                raise FablessError(f"{where}: `.semaphores` given twice (first on line {declared[1]}): keep one")
+            declared = (_semaphore_count(where, words), number)
         elif words[0].startswith("."):
             raise FablessError(f"{where}: unknown directive {words[0]}: use .stream or .semaphores")
         elif current is None:
@@ -51,9 +53,29 @@ def assemble(text: str, origin: str = "program") -> Program:
                     f"{where}: {instr.MNEMONIC} runs on a {instr.ENGINE} engine, not on {engine}"
                 )
             current.append(instr)
-    needed = 1 + max((_semaphore(i) for code in streams.values() for i in code), default=-1)
-    semaphores = needed if declared is None else declared
+            if _semaphore(instr) >= 0:
+                uses.append((number, instr))
+    semaphores = 1 + max((_semaphore(i) for _, i in uses), default=-1)
+    if declared is not None:
+        _check_declared(origin, declared[0], uses)
+        semaphores = declared[0]
     return _in(origin, Program, {name: tuple(code) for name, code in streams.items()}, semaphores)
+
+
+def _semaphore_count(where: str, words: list[str]) -> int:
+    # ASCII digits only: str.isdigit() also takes superscripts that int() refuses.
+    if len(words) != 2 or not words[1].isascii() or not words[1].isdigit() or len(words[1]) > 6:
+        raise FablessError(f"{where}: write `.semaphores <count>` with a count of 0..65536, e.g. `.semaphores 2`")
+    return int(words[1])
+
+
+def _check_declared(origin: str, declared: int, uses: list[tuple[int, Instruction]]) -> None:
+    for number, instr in uses:
+        if _semaphore(instr) >= declared:
+            raise FablessError(
+                f"{origin}:{number}: {instr.MNEMONIC} uses semaphore {_semaphore(instr)} but the program "
+                f"declares {declared} (`.semaphores {declared}`): raise the count"
+            )
 
 
 def parse_instruction(words: list[str]) -> Instruction:
@@ -104,14 +126,27 @@ def _format(spec: FieldSpec, value: object) -> str:
     return str(value)
 
 
+_OPERAND_CHARS = 80
+"""Longer than any 64-bit integer or fp32 literal needs; refused before int() parses it."""
+_FLOAT_WORDS = ("inf", "infinity", "nan")
+
+
 def _value(cls: type[Instruction], spec: FieldSpec, text: str) -> object:
     if spec.enum is not None:
         return check_field(cls, spec, text)
+    if len(text) > _OPERAND_CHARS:
+        raise FablessError(
+            f"{cls.MNEMONIC}: {spec.name}= has {len(text):,} characters, more than any value of the field needs"
+        )
+    kind = "a number" if spec.is_f32 else "an integer"
     try:
-        return float(text) if spec.is_f32 else int(text, 0)
+        value = float(text) if spec.is_f32 else int(text, 0)
     except ValueError:
-        kind = "a number" if spec.is_f32 else "an integer"
         raise FablessError(f"{cls.MNEMONIC}: {spec.name}={text} is not {kind}") from None
+    # float() reads a literal too large for a double as inf; only a written inf is one.
+    if isinstance(value, float) and math.isinf(value) and text.lstrip("+-").lower() not in _FLOAT_WORDS:
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={text} does not fit fp32 (largest {FP32_MAX:g})")
+    return value
 
 
 def _required(f: dataclasses.Field) -> bool:

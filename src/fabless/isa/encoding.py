@@ -12,7 +12,7 @@ import numpy as np
 
 from fabless.errors import FablessError
 from fabless.isa.fields import OPCODE_BITS, OPCODES, WORD_BYTES, Instruction
-from fabless.isa.program import Program
+from fabless.isa.program import MAX_SEMAPHORES, Program, parse_stream
 
 MAGIC = b"FABLPRG1"
 
@@ -58,37 +58,83 @@ def encode_program(program: Program) -> bytes:
 
 
 def decode_program(data: bytes, origin: str = "program") -> Program:
-    """Read a program file; a truncated or corrupt file is an error naming the byte offset."""
+    """Read a program file; every error names the byte offset and the header field or word.
+
+    A count in a header is checked against the bytes left before anything is sized by it.
+    """
     reader = _Reader(data, origin)
-    if reader.take(len(MAGIC)) != MAGIC:
+    if bytes(data[: len(MAGIC)]) != MAGIC:
         raise FablessError(f"{origin} is not a Fabless program (no {MAGIC.decode()} header)")
-    semaphores, count = struct.unpack("<II", reader.take(8))
+    reader.take(len(MAGIC))
+    at = reader.offset
+    semaphores = reader.u32()
+    if semaphores > MAX_SEMAPHORES:
+        raise FablessError(f"{origin}: byte {at}: semaphore count {semaphores:,} is past {MAX_SEMAPHORES:,}")
+    # Every stream takes at least its u16 name length and u32 instruction count.
+    count = reader.count("stream count", 6)
     streams: dict[str, tuple[Instruction, ...]] = {}
     for _ in range(count):
-        (length,) = struct.unpack("<H", reader.take(2))
-        name = reader.take(length).decode(errors="replace")
-        (size,) = struct.unpack("<I", reader.take(4))
-        code = []
-        for index in range(size):
-            at = reader.offset
-            word = reader.take(WORD_BYTES)
-            try:
-                code.append(decode(word))
-            except FablessError as error:
-                raise FablessError(f"{origin}: {name}[{index}] at byte {at}: {error}") from None
-        streams[name] = tuple(code)
+        at = reader.offset
+        name = reader.name()
+        if name in streams:
+            raise FablessError(f"{origin}: byte {at}: stream {name} appears twice")
+        size = reader.count(f"instruction count of stream {name}", WORD_BYTES)
+        streams[name] = tuple(reader.instruction(name, index) for index in range(size))
     if reader.offset != len(data):
         raise FablessError(f"{origin} has {len(data) - reader.offset} stray bytes after its last stream")
-    return Program(streams, semaphores)
+    try:
+        return Program(streams, semaphores)
+    except FablessError as error:
+        raise FablessError(f"{origin}: {error}") from None
 
 
 class _Reader:
     def __init__(self, data: bytes, origin: str) -> None:
         self.data, self.origin, self.offset = data, origin, 0
 
+    def left(self) -> int:
+        return len(self.data) - self.offset
+
     def take(self, size: int) -> bytes:
-        if self.offset + size > len(self.data):
+        if size > self.left():
             raise FablessError(f"{self.origin} is truncated at byte {len(self.data)}")
         chunk = self.data[self.offset : self.offset + size]
         self.offset += size
         return chunk
+
+    def u32(self) -> int:
+        (value,) = struct.unpack("<I", self.take(4))
+        return int(value)
+
+    def count(self, field: str, item_bytes: int) -> int:
+        """A u32 count of items of at least `item_bytes` each, checked against the bytes left."""
+        at = self.offset
+        value = self.u32()
+        if value * item_bytes > self.left():
+            raise FablessError(
+                f"{self.origin}: byte {at}: {field} is {value:,}, at least {value * item_bytes:,} bytes, but "
+                f"{self.left():,} follow: the file is truncated or corrupt"
+            )
+        return value
+
+    def name(self) -> str:
+        at = self.offset
+        (length,) = struct.unpack("<H", self.take(2))
+        raw = self.take(length)
+        try:
+            name = raw.decode()
+            parse_stream(name)
+        except (UnicodeDecodeError, FablessError):
+            raise FablessError(
+                f"{self.origin}: byte {at}: stream name {raw[:32]!r} is not [c<core>.]dma<i>, mxu<i> or vpu: "
+                "the file is corrupt"
+            ) from None
+        return name
+
+    def instruction(self, stream: str, index: int) -> Instruction:
+        at = self.offset
+        word = self.take(WORD_BYTES)
+        try:
+            return decode(word)
+        except FablessError as error:
+            raise FablessError(f"{self.origin}: byte {at}: {stream}[{index}]: {error}") from None

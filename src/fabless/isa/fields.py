@@ -6,6 +6,8 @@ construction checks every value so that an instruction that exists always encode
 """
 
 import dataclasses
+import math
+import numbers
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ WORD_BITS = 256
 HBM addresses and strides do not fit in 128 bits."""
 WORD_BYTES = WORD_BITS // 8
 OPCODE_BITS = 8
+FP32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,7 @@ class Instruction:
 def check_field(cls: type[Instruction], spec: FieldSpec, value: Any) -> Any:
     """`value` converted to the field's type, or a FablessError naming the field and its range."""
     if spec.is_f32:
-        try:
-            return float(np.float32(value))
-        except (TypeError, ValueError):
-            raise FablessError(f"{cls.MNEMONIC}: {spec.name}={value!r} is not a number") from None
+        return _f32(cls, spec, value)
     if spec.enum is not None:
         if isinstance(value, str):
             member = spec.enum.__members__.get(value.upper())
@@ -99,6 +99,19 @@ def check_field(cls: type[Instruction], spec: FieldSpec, value: Any) -> Any:
             f"(allowed {spec.minimum}..{top})"
         )
     return number
+
+
+def _f32(cls: type[Instruction], spec: FieldSpec, value: Any) -> float:
+    """`value` rounded to fp32; a finite value past fp32's range is an error, not a silent inf."""
+    if isinstance(value, bool | str) or not isinstance(value, numbers.Real):
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={value!r} is not a number")
+    try:
+        number = float(value)
+    except OverflowError:  # an int past 1e308
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name} does not fit fp32 (largest {FP32_MAX:g})") from None
+    if math.isfinite(number) and abs(number) > FP32_MAX:
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={number:g} does not fit fp32 (largest {FP32_MAX:g})")
+    return float(np.float32(number))
 
 
 OPCODES: dict[int, type[Instruction]] = {}

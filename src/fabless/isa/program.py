@@ -5,6 +5,7 @@ prefix means core 0. Each stream runs in order on its engine; streams meet only 
 semaphores (chip-wide, numbered 0 .. semaphores-1) and memory.
 """
 
+import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,11 @@ from fabless.errors import FablessError
 from fabless.isa.fields import Instruction
 from fabless.isa.instructions import LinkSend, SemSignal, SemWait
 
-_STREAM = re.compile(r"^(?:c(?P<core>\d+)\.)?(?:(?P<engine>dma|mxu)(?P<index>\d+)|(?P<vpu>vpu))$")
+_STREAM = re.compile(r"(?:c(?P<core>\d+)\.)?(?:(?P<engine>dma|mxu)(?P<index>\d+)|(?P<vpu>vpu))", re.ASCII)
+MAX_CORE = 65_535
+"""Past the cores of any chip description; a stream name is text, so nothing else bounds it."""
+MAX_UNIT = 255
+MAX_SEMAPHORES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -33,15 +38,15 @@ class StreamId:
 
 def parse_stream(name: str) -> StreamId:
     """The core and engine a stream name denotes, e.g. `c1.mxu2` -> core 1, MXU 2."""
-    match = _STREAM.match(name)
+    match = _STREAM.fullmatch(name) if isinstance(name, str) and len(name) <= 32 else None
     if match is None:
-        raise FablessError(
-            f"stream name {name!r} is not [c<core>.]dma<i>, [c<core>.]mxu<i> or [c<core>.]vpu"
-        )
+        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
+        raise FablessError(f"stream name {shown} is not [c<core>.]dma<i>, [c<core>.]mxu<i> or [c<core>.]vpu")
     core = int(match["core"] or 0)
-    if match["vpu"]:
-        return StreamId(core, "vpu", 0)
-    return StreamId(core, match["engine"], int(match["index"]))
+    index = int(match["index"] or 0)
+    if core > MAX_CORE or index > MAX_UNIT:
+        raise FablessError(f"stream name {name!r}: cores go up to c{MAX_CORE} and units up to {MAX_UNIT}")
+    return StreamId(core, "vpu" if match["vpu"] else match["engine"], index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,11 +60,23 @@ class Program:
         # frozen all the way down: simulators cache what they prepared by program identity
         frozen = {name: tuple(code) for name, code in self.streams.items()}
         object.__setattr__(self, "streams", MappingProxyType(frozen))
-        if not 0 <= self.semaphores <= 1 << 16:
-            raise FablessError(f"semaphores={self.semaphores} must be 0..65536")
+        try:
+            count = operator.index(self.semaphores)
+        except TypeError:
+            count = -1
+        if not 0 <= count <= MAX_SEMAPHORES:
+            raise FablessError(f"semaphores={self.semaphores!r} must be a whole number from 0 to {MAX_SEMAPHORES}")
+        object.__setattr__(self, "semaphores", count)
+        engines: dict[StreamId, str] = {}
         for name, code in self.streams.items():
-            engine = parse_stream(name).engine
+            stream = parse_stream(name)
+            if stream in engines:
+                raise FablessError(f"streams {engines[stream]} and {name} both run on {stream.name}: merge them")
+            engines[stream] = name
+            engine = stream.engine
             for index, instr in enumerate(code):
+                if not isinstance(instr, Instruction):
+                    raise FablessError(f"{name}[{index}] is {type(instr).__name__}, not an instruction")
                 if instr.ENGINE not in ("any", engine):
                     raise FablessError(
                         f"{name}[{index}] {instr.MNEMONIC} runs on a {instr.ENGINE} engine, "

@@ -26,6 +26,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from fabless.checks import real
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig, load_hf_config
@@ -35,7 +36,7 @@ from fabless.multichip.search import PlanChoice, evaluate_plan
 from fabless.multichip.step import ShardedStepTimer
 from fabless.serving.engine import EngineConfig
 from fabless.serving.metrics import ServingMetrics, Slo
-from fabless.serving.requests import Request, offline_requests, poisson_requests
+from fabless.serving.requests import MAX_ARRIVAL_S, Request, offline_requests, poisson_requests
 from fabless.serving.simulate import Deployment, simulate
 from fabless.serving.sweep import max_rate
 from fabless.serving.timer import MemoStepTimer
@@ -135,6 +136,9 @@ def predict(
     `requests` is the offline sample count (default: the data set's); the server runs
     offer `server_duration_s` of Poisson arrivals at each rate tried.
     """
+    if scenario not in ("offline", "server"):
+        raise FablessError(f"scenario: must be offline or server (got {scenario!r})")
+    real("server_duration_s", server_duration_s, 0.0, MAX_ARRIVAL_S, above=True)
     step_tokens = SERVER_STEP_TOKENS if scenario == "server" else OFFLINE_STEP_TOKENS
     max_batch = max_batch or DEFAULT_MAX_BATCH
     slo = load.server_slo

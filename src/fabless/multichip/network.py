@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from fabless.checks import MAX_CHIPS, whole
 from fabless.chip.spec import ChipSpec, Topology
 from fabless.errors import FablessError
 from fabless.perf import efficiency_for
@@ -93,8 +94,7 @@ class Network:
 
 def network_for(chip: ChipSpec, chips: int) -> Network:
     """The network `chips` chips of this kind are wired into."""
-    if chips < 1:
-        raise FablessError(f"chip count must be at least 1 (got {chips})")
+    whole("chips", chips, 1, MAX_CHIPS)
     links = chip.links
     link_efficiency = efficiency_for(chip).link
     row = _fabric_rows().get(chip.name, _fabric_rows()["default"])

@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 
+from fabless.checks import MAX_BATCH, MAX_CHIPS, MAX_STEP_TOKENS, whole
 from fabless.chip.spec import DTYPE_BYTES, ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
@@ -21,8 +22,10 @@ class ParallelPlan:
     ep: int = 1
 
     def __post_init__(self) -> None:
-        if min(self.tp, self.pp, self.dp, self.ep) < 1:
-            raise FablessError(f"parallel degrees must be at least 1 (got {self})")
+        for name in ("tp", "pp", "dp", "ep"):
+            whole(name, getattr(self, name), 1, MAX_CHIPS)
+        if self.chips > MAX_CHIPS:
+            raise FablessError(f"{self.describe()} is {self.chips:,} chips, more than the {MAX_CHIPS:,} a plan may use")
 
     @property
     def chips_per_replica(self) -> int:
@@ -70,6 +73,8 @@ def chip_memory(
     Activations are those of a `step_tokens`-token step on the shard plus fp32 logits of
     `batch` sequences (the performance model's footprint, taken on the shard).
     """
+    whole("step_tokens", step_tokens, 1, MAX_STEP_TOKENS)
+    whole("batch", batch, 1, MAX_BATCH)
     check_shardable(config, plan.tp, plan.pp, plan.ep)
     shard = stage_config(config, plan.tp, plan.pp, plan.ep)
     footprint = memory_footprint(shard, precision, 1, step_tokens)
@@ -84,6 +89,9 @@ def chip_memory(
 
 def candidate_plans(config: ModelConfig, chips: int, max_tp: int | None = None) -> list[ParallelPlan]:
     """Every plan of power-of-two degrees on exactly `chips` chips that the model can be split by."""
+    whole("chips", chips, 1, MAX_CHIPS)
+    if max_tp is not None:
+        whole("max_tp", max_tp, 1, MAX_CHIPS)
     plans = []
     for tp in _powers_of_two(chips):
         if max_tp is not None and tp > max_tp:

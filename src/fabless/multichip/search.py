@@ -15,12 +15,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fabless.checks import MAX_BATCH, MAX_CHIPS, MAX_SLO_S, MAX_STEP_TOKENS, real, whole
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
 from fabless.multichip.plan import ChipMemory, ParallelPlan, candidate_plans, chip_memory
 from fabless.multichip.step import ShardedStepTimer
+from fabless.perf.serving import check_request_shape
 from fabless.serving.timer import MemoStepTimer, mixed_step_s
 
 DEFAULT_CHIP_COUNTS = tuple(1 << i for i in range(13))
@@ -48,6 +50,7 @@ def evaluate_plan(
     output_tokens: int, slo_tpot_s: float, max_batch: int = 1024, step_tokens: int = 8192,
 ) -> PlanChoice | None:
     """The plan's operating point, or None if not even one sequence meets the SLO or fits."""
+    _check_shape(config, input_tokens, output_tokens, slo_tpot_s, max_batch, step_tokens)
     memory = chip_memory(chip, config, precision, plan, step_tokens, max_batch)
     if not memory.fits:
         return None
@@ -92,7 +95,13 @@ def search_plans(
     step_tokens: int = 8192, slo_ttft_s: float | None = None,
 ) -> list[PlanChoice]:
     """Feasible plans on the cheapest chip count that has any, best throughput first."""
-    for chips in chip_counts:
+    _check_shape(config, input_tokens, output_tokens, slo_tpot_s, max_batch, step_tokens)
+    counts = [whole("chip count", chips, 1, MAX_CHIPS) for chips in chip_counts]
+    if not counts:
+        raise FablessError("chip_counts: give at least one chip count to try")
+    if slo_ttft_s is not None:
+        real("slo_ttft_s", slo_ttft_s, 0.0, MAX_SLO_S, above=True)
+    for chips in counts:
         choices = []
         for plan in candidate_plans(config, chips, max_tp=chip.links.domain_chips):
             choice = evaluate_plan(chip, config, precision, plan, input_tokens, output_tokens, slo_tpot_s,
@@ -105,3 +114,12 @@ def search_plans(
         f"no plan of up to {chips} {chip.name} chips serves {config.name} within TPOT {slo_tpot_s} s: "
         "relax the SLO, use a smaller precision or allow more chips"
     )
+
+
+def _check_shape(
+    config: ModelConfig, input_tokens: int, output_tokens: int, slo_tpot_s: float, max_batch: int, step_tokens: int,
+) -> None:
+    check_request_shape(config, input_tokens, output_tokens, ("input_tokens", "output_tokens"))
+    real("slo_tpot_s", slo_tpot_s, 0.0, MAX_SLO_S, above=True)
+    whole("max_batch", max_batch, 1, MAX_BATCH)
+    whole("step_tokens", step_tokens, 1, MAX_STEP_TOKENS)

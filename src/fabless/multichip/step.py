@@ -28,11 +28,12 @@ compute-communication fusion.
 import math
 from dataclasses import dataclass, field
 
+from fabless.checks import real
 from fabless.chip.spec import DTYPE_BYTES, ChipSpec
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
-from fabless.multichip.collectives import Algorithm, all_reduce_s, all_to_all_s, send_s
+from fabless.multichip.collectives import ALGORITHMS, Algorithm, all_reduce_s, all_to_all_s, send_s
 from fabless.multichip.network import Network, network_for
 from fabless.multichip.plan import ParallelPlan
 from fabless.multichip.shard import stage_config
@@ -57,8 +58,9 @@ class ShardedStepTimer:
     efficiency: Efficiency = field(init=False)
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.overlap <= 1.0:
-            raise FablessError(f"overlap must be between 0 and 1 (got {self.overlap})")
+        self.overlap = real("overlap", self.overlap, 0.0, 1.0)
+        if self.algorithm not in ALGORITHMS:
+            raise FablessError(f"algorithm: must be one of {', '.join(ALGORITHMS)} (got {self.algorithm!r})")
         self.network = network_for(self.chip, self.plan.chips_per_replica)
         self.stage = stage_config(self.config, self.plan.tp, self.plan.pp, self.plan.ep)
         self.efficiency = efficiency_for(self.chip)

@@ -1,6 +1,8 @@
 """Time a graph on a chip: fuse, price every op by its rule, add up."""
 
+from fabless.checks import whole
 from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
 from fabless.graph.builder import decode_graph, encode_graph, prefill_graph
 from fabless.graph.ops import Graph, MatMul, Op
 from fabless.model.config import ModelConfig
@@ -9,6 +11,11 @@ from fabless.perf.calibration import Efficiency, efficiency_for
 from fabless.perf.fusion import fuse
 from fabless.perf.results import GraphTime, OpTime
 from fabless.perf.rules import FAMILIES, Target, op_time, weight_slack_s
+
+MAX_SHAPE = 2**32
+"""Largest batch, sequence, context or GEMM dimension priced. It bounds shapes, not
+deployments: callers price steps as large as a whole KV cache, and every product of
+such shapes and model widths stays far inside float range."""
 
 
 def target_for(chip: ChipSpec, efficiency: Efficiency | None = None, sustained: bool = False) -> Target:
@@ -30,6 +37,7 @@ def estimate_gemm(
     chip: ChipSpec, m: int, n: int, k: int, dtype: str = "bf16", efficiency: Efficiency | None = None
 ) -> OpTime:
     """A plain [m, k] x [k, n] GEMM with both operands and the output in `dtype` in HBM."""
+    m, n, k = (whole(name, value, 1, MAX_SHAPE) for name, value in (("m", m), ("n", n), ("k", k)))
     _check_dtype(chip, dtype)
     out = "bf16" if dtype in ("fp8", "int8") else dtype
     op = MatMul(
@@ -82,6 +90,8 @@ def prefill_time(
     seq: int,
     efficiency: Efficiency | None = None,
 ) -> GraphTime:
+    """One prefill step of `batch` prompts of `seq` tokens (an encoder pass for BERT)."""
+    batch, seq = whole("batch", batch, 1, MAX_SHAPE), whole("seq", seq, 1, MAX_SHAPE)
     _check_dtype(chip, precision.matmul_dtype)
     if config.family == "bert":
         return estimate_graph(chip, encode_graph(config, precision, batch, seq), efficiency)
@@ -96,13 +106,13 @@ def decode_time(
     context: int,
     efficiency: Efficiency | None = None,
 ) -> GraphTime:
+    """One decode step of `batch` sequences holding `context` tokens each."""
+    batch, context = whole("batch", batch, 1, MAX_SHAPE), whole("context", context, 1, MAX_SHAPE)
     _check_dtype(chip, precision.matmul_dtype)
     return estimate_graph(chip, decode_graph(config, precision, batch, context), efficiency)
 
 
 def _check_dtype(chip: ChipSpec, dtype: str) -> None:
-    from fabless.errors import FablessError
-
     if not chip.supports(dtype):
         supported = ", ".join(chip.core.matrix.ops_per_cycle)
         raise FablessError(f"{chip.name} has no {dtype} matrix math: choose one of {supported}")

@@ -1,8 +1,11 @@
 """Does a model fit: weights, KV cache and activations against HBM."""
 
+from fabless.checks import MAX_BATCH, MAX_CHIPS, whole
 from fabless.chip.spec import DTYPE_BYTES, ChipSpec
+from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.model.precision import Precision
+from fabless.perf.estimate import MAX_SHAPE
 from fabless.perf.results import Footprint
 
 HBM_USABLE_FRACTION = 0.9
@@ -20,6 +23,7 @@ _INT4_SCALE_BYTES_PER_WEIGHT = 2 / 128
 
 def memory_footprint(config: ModelConfig, precision: Precision, batch: int, context: int) -> Footprint:
     """HBM for `batch` sequences of `context` tokens, on one chip holding the whole model."""
+    batch, context = whole("batch", batch, 1, MAX_SHAPE), whole("context", context, 1, MAX_SHAPE)
     weight_bytes = config.params * precision.weight_bytes
     if precision.weights == "int4":
         weight_bytes += config.params * _INT4_SCALE_BYTES_PER_WEIGHT
@@ -43,6 +47,7 @@ def usable_hbm_bytes(chip: ChipSpec) -> float:
 
 def fits(chip: ChipSpec, footprint: Footprint, chips: int = 1) -> bool:
     """Weights and KV split evenly over `chips` (tensor parallel); activations are per chip."""
+    whole("chips", chips, 1, MAX_CHIPS)
     per_chip = (footprint.weight_bytes + footprint.kv_cache_bytes) / chips + footprint.activation_bytes / chips
     return per_chip <= usable_hbm_bytes(chip)
 
@@ -53,17 +58,23 @@ def chips_needed(chip: ChipSpec, config: ModelConfig, precision: Precision, batc
     chips = 1
     while not fits(chip, footprint, chips):
         chips *= 2
+        if chips > MAX_CHIPS:
+            raise FablessError(
+                f"{config.name} at batch {batch} and {context:,} tokens per sequence needs more than "
+                f"{MAX_CHIPS:,} {chip.name} chips: lower the batch or the context"
+            )
     return chips
 
 
 def max_batch(chip: ChipSpec, config: ModelConfig, precision: Precision, context: int, chips: int = 1) -> int:
-    """The largest batch of `context`-token sequences that fits on `chips` chips (0 if none)."""
+    """The largest batch of `context`-token sequences that fits on `chips` chips (0 if none),
+    at most MAX_BATCH."""
     if not fits(chip, memory_footprint(config, precision, 1, context), chips):
         return 0
     low, high = 1, 2
     while fits(chip, memory_footprint(config, precision, high, context), chips):
         low, high = high, high * 2
-        if high > 1 << 24:
+        if high > MAX_BATCH:
             return low
     while high - low > 1:
         mid = (low + high) // 2

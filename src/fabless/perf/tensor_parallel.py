@@ -7,6 +7,7 @@ all-reduces its attention and MLP outputs over the chips' links with a ring.
 
 from dataclasses import replace
 
+from fabless.checks import MAX_CHIPS, real, whole
 from fabless.chip.spec import ChipSpec
 from fabless.model.config import ModelConfig
 from fabless.perf.calibration import Efficiency, efficiency_for
@@ -14,7 +15,7 @@ from fabless.perf.calibration import Efficiency, efficiency_for
 
 def shard_config(config: ModelConfig, degree: int) -> ModelConfig:
     """The per-chip model of a `degree`-way tensor-parallel split."""
-    if degree == 1:
+    if whole("chips", degree, 1, MAX_CHIPS) == 1:
         return config
     return replace(
         config,
@@ -27,7 +28,8 @@ def shard_config(config: ModelConfig, degree: int) -> ModelConfig:
 
 def allreduce_s(chip: ChipSpec, message_bytes: float, degree: int, efficiency: Efficiency | None = None) -> float:
     """Ring all-reduce of `message_bytes` over `degree` chips: 2(N-1)/N of the data each way."""
-    if degree == 1:
+    real("message_bytes", message_bytes, 0.0, 1e18)
+    if whole("chips", degree, 1, MAX_CHIPS) == 1:
         return 0.0
     eff = efficiency or efficiency_for(chip)
     bandwidth = chip.links.bytes_per_s_per_direction * eff.link

@@ -17,16 +17,19 @@ import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
+from fabless.checks import MAX_BATCH, MAX_STEP_TOKENS, real, shown, whole
 from fabless.errors import FablessError
-from fabless.serving.kvcache import PagedKVCache
-from fabless.serving.requests import Request
+from fabless.serving.kvcache import MAX_BLOCK_TOKENS, MAX_KV_TOKENS, PagedKVCache
+from fabless.serving.requests import MAX_REQUESTS, Request
 from fabless.serving.timer import StepTimer, mixed_step_s
 
 Mode = Literal["mixed", "prefill", "decode"]
+MAX_ENGINE_STEPS = 10_000_000
+"""Steps one instance simulates, a few minutes of work: past it a run is an error, not a hang."""
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,12 @@ class EngineConfig:
     default watermark, 2024); without it admissions and preemptions chase each other."""
 
     def __post_init__(self) -> None:
-        if self.max_batch < 1:
-            raise FablessError(f"max batch must be at least 1 sequence (got {self.max_batch})")
+        for name, low, high in (("kv_capacity_tokens", 0, MAX_KV_TOKENS), ("max_batch", 1, MAX_BATCH),
+                                ("max_step_tokens", 1, MAX_STEP_TOKENS), ("block_tokens", 1, MAX_BLOCK_TOKENS)):
+            object.__setattr__(self, name, whole(name, getattr(self, name), low, high))
+        if self.mode not in get_args(Mode):
+            raise FablessError(f"mode: must be one of {', '.join(get_args(Mode))} (got {shown(self.mode)})")
+        object.__setattr__(self, "watermark", real("watermark", self.watermark, 0.0, 1.0))
         if self.max_step_tokens < self.max_batch and self.mode != "prefill":
             raise FablessError(
                 f"token budget per step ({self.max_step_tokens}) is below the max batch "
@@ -125,6 +132,12 @@ class _Engine:
                     break
                 self.now = self.requests[order[arrived]].arrival_s
                 continue
+            if self.step >= MAX_ENGINE_STEPS:
+                raise FablessError(
+                    f"the simulation passed {MAX_ENGINE_STEPS:,} engine steps on one instance before every "
+                    "request finished: simulate fewer or shorter requests, or give each instance more KV "
+                    "memory or batch"
+                )
             self._advance(self.step + 1)
         return EngineRun(self.first, self.finish, self.preemptions, self.step, self.busy_s, self.batch_time_s)
 
@@ -134,10 +147,14 @@ class _Engine:
         work = self._plan_prefill()
         batch = len(self.decoding)
         if not work and not batch:
-            self._unjam()
+            # Admitted one-token answers may have finished on the spot and left nothing to run.
+            if self.waiting or self.prefilling:
+                self._unjam()
             return
         context = round(self.context_base / batch) + step if batch else 0
         dt = mixed_step_s(self.timer, sum(chunk for _, chunk in work), len(work), batch, context)
+        if not 0.0 <= dt < math.inf:
+            raise FablessError(f"the step timer priced a step at {dt!r} s: step times must be finite and >= 0")
         self.now += dt
         self.step = step
         self.busy_s += dt
@@ -294,8 +311,7 @@ class _Engine:
 
 def run_engine(requests: Sequence[Request], timer: StepTimer, config: EngineConfig) -> EngineRun:
     """Serve `requests` on one instance; times are in seconds from time 0."""
-    if not requests:
-        raise FablessError("no requests to serve: pass at least one")
+    check_requests(requests)
     block = config.block_tokens
     capacity = (config.kv_capacity_tokens // block) * block
     longest = max(r.input_tokens + (r.output_tokens if config.mode != "prefill" else 0) for r in requests)
@@ -304,4 +320,30 @@ def run_engine(requests: Sequence[Request], timer: StepTimer, config: EngineConf
             f"a request of {longest} tokens does not fit the KV cache of {capacity} tokens per instance: "
             "use more chips per instance, a smaller KV dtype, or shorter requests"
         )
+    fewest = _fewest_steps(requests, config)
+    if fewest > MAX_ENGINE_STEPS:
+        raise FablessError(
+            f"{len(requests):,} requests need at least {fewest:,} engine steps on one instance, past the "
+            f"{MAX_ENGINE_STEPS:,} a simulation runs: simulate fewer or shorter requests, or more replicas"
+        )
     return _Engine(requests, timer, config).run()
+
+
+def check_requests(requests: Sequence[Request]) -> None:
+    """Refuse an empty or oversized request list, or one holding anything but `Request`s."""
+    if not requests:
+        raise FablessError("no requests to serve: pass at least one")
+    if len(requests) > MAX_REQUESTS:
+        raise FablessError(f"{len(requests):,} requests are more than the {MAX_REQUESTS:,} a simulation serves")
+    stray = next((r for r in requests if not isinstance(r, Request)), None)
+    if stray is not None:
+        raise FablessError(f"requests: every item must be a Request (got {shown(stray)})")
+
+
+def _fewest_steps(requests: Sequence[Request], config: EngineConfig) -> int:
+    """A lower bound on the steps: one token per decoding sequence per step, a budget of prompt tokens."""
+    prompt = math.ceil(sum(r.input_tokens for r in requests) / config.max_step_tokens)
+    if config.mode == "prefill":
+        return prompt
+    answers = [r.output_tokens for r in requests]
+    return max(prompt, max(answers), math.ceil(sum(answers) / config.max_batch))

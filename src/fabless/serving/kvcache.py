@@ -8,7 +8,13 @@ the internal fragmentation paging accepts.
 import math
 from dataclasses import dataclass
 
+from fabless.checks import whole
 from fabless.errors import FablessError
+
+MAX_KV_TOKENS = 2**40
+"""KV cache of one instance: a trillion tokens, thousands of times what a rack's HBM holds."""
+MAX_BLOCK_TOKENS = 2**16
+"""Tokens per KV block; engines use 16 to 256."""
 
 
 @dataclass
@@ -17,8 +23,8 @@ class PagedKVCache:
     block_tokens: int = 16
 
     def __post_init__(self) -> None:
-        if self.block_tokens < 1:
-            raise FablessError(f"KV block size must be at least 1 token (got {self.block_tokens})")
+        self.block_tokens = whole("block_tokens", self.block_tokens, 1, MAX_BLOCK_TOKENS)
+        self.total_blocks = whole("total_blocks", self.total_blocks, 0, MAX_KV_TOKENS)
         if self.total_blocks < 1:
             raise FablessError(
                 "no room for a KV cache: the weights leave no HBM for even one block; "

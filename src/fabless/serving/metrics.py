@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from fabless.errors import FablessError
+from fabless.checks import MAX_SLO_S, real
 
 
 @dataclass(frozen=True)
@@ -15,8 +15,9 @@ class Slo:
     tpot_s: float
 
     def __post_init__(self) -> None:
-        if self.ttft_s <= 0 or self.tpot_s <= 0:
-            raise FablessError(f"SLOs must be > 0 seconds (got ttft {self.ttft_s}, tpot {self.tpot_s})")
+        # An infinite SLO is met at every rate, so a rate search against it would never end.
+        object.__setattr__(self, "ttft_s", real("ttft_s", self.ttft_s, 0.0, MAX_SLO_S, above=True))
+        object.__setattr__(self, "tpot_s", real("tpot_s", self.tpot_s, 0.0, MAX_SLO_S, above=True))
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fabless.checks import MAX_TOKENS, real, whole
 from fabless.errors import FablessError
+
+MAX_REQUESTS = 1_000_000
+"""Requests in one simulation: MLPerf's Server runs offer tens of thousands."""
+MAX_RATE_PER_S = 1e6
+"""Requests per second: past what any deployment of 2025 serves by orders of magnitude."""
+MAX_ARRIVAL_S = 1e8
+"""About three years; at 1e8 s a float still resolves 15 ns, far below any step time."""
 
 
 @dataclass(frozen=True)
 class Request:
-    """One request: when it arrives, how long its prompt is and how many tokens it wants."""
+    """One request: when it arrives, how long its prompt is and how many tokens it wants.
+
+    Construction checks every field, so a request that exists can be simulated.
+    """
 
     arrival_s: float
     input_tokens: int
     output_tokens: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arrival_s", real("arrival_s", self.arrival_s, 0.0, MAX_ARRIVAL_S))
+        object.__setattr__(self, "input_tokens", whole("input_tokens", self.input_tokens, 1, MAX_TOKENS))
+        object.__setattr__(self, "output_tokens", whole("output_tokens", self.output_tokens, 1, MAX_TOKENS))
 
 
 def poisson_requests(
@@ -29,11 +45,14 @@ def poisson_requests(
     `length_spread` > 0 draws each length uniformly from mean * [1 - spread, 1 + spread]
     (so the mean is kept); 0 gives every request the same lengths.
     """
-    if rate_per_s <= 0:
-        raise FablessError(f"rate must be > 0 requests/s (got {rate_per_s}); use offline_requests for a batch")
-    _check_shape(count, input_tokens, output_tokens, length_spread)
-    rng = np.random.default_rng(seed)
+    rate_per_s = real("rate_per_s", rate_per_s, 0.0, MAX_RATE_PER_S, above=True)
+    rng = _generator(count, input_tokens, output_tokens, seed, length_spread)
     arrivals = np.cumsum(rng.exponential(1.0 / rate_per_s, size=count))
+    if arrivals[-1] > MAX_ARRIVAL_S:
+        raise FablessError(
+            f"{count:,} requests at {rate_per_s:g} per second arrive over {arrivals[-1]:.3g} s, past the "
+            f"{MAX_ARRIVAL_S:.0e} s a simulation covers: raise the rate or simulate fewer requests"
+        )
     inputs = _lengths(rng, input_tokens, count, length_spread)
     outputs = _lengths(rng, output_tokens, count, length_spread)
     return [Request(float(a), int(i), int(o)) for a, i, o in zip(arrivals, inputs, outputs, strict=True)]
@@ -43,20 +62,24 @@ def offline_requests(
     count: int, input_tokens: int, output_tokens: int, seed: int = 0, length_spread: float = 0.0
 ) -> list[Request]:
     """`count` requests that all arrive at time 0, as in MLPerf's Offline scenario."""
-    _check_shape(count, input_tokens, output_tokens, length_spread)
-    rng = np.random.default_rng(seed)
+    rng = _generator(count, input_tokens, output_tokens, seed, length_spread)
     inputs = _lengths(rng, input_tokens, count, length_spread)
     outputs = _lengths(rng, output_tokens, count, length_spread)
     return [Request(0.0, int(i), int(o)) for i, o in zip(inputs, outputs, strict=True)]
 
 
-def _check_shape(count: int, input_tokens: int, output_tokens: int, spread: float) -> None:
-    if count < 1:
-        raise FablessError(f"request count must be at least 1 (got {count})")
-    if input_tokens < 1 or output_tokens < 1:
-        raise FablessError(f"input and output tokens must be at least 1 (got {input_tokens}, {output_tokens})")
-    if not 0.0 <= spread < 1.0:
-        raise FablessError(f"length spread must be in [0, 1) (got {spread})")
+def _generator(count: int, input_tokens: int, output_tokens: int, seed: int, spread: float) -> np.random.Generator:
+    """The seeded generator, once every shape parameter is checked."""
+    whole("count", count, 1, MAX_REQUESTS)
+    spread = real("length_spread", spread, 0.0, 1.0)
+    for name, mean in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
+        whole(name, mean, 1, MAX_TOKENS)
+        if round(mean * (1.0 + spread)) > MAX_TOKENS:
+            raise FablessError(
+                f"{name}: {mean:,} x (1 + length_spread {spread:g}) draws lengths past {MAX_TOKENS:,} tokens: "
+                "lower the mean or the spread"
+            )
+    return np.random.default_rng(whole("seed", seed, 0, 2**63 - 1))
 
 
 def _lengths(rng: np.random.Generator, mean: int, count: int, spread: float) -> np.ndarray:

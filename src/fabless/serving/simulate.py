@@ -1,12 +1,14 @@
 """Serve a request stream on a deployment: replicas of an engine, optionally disaggregated."""
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from fabless.checks import MAX_CHIPS, whole
 from fabless.errors import FablessError
-from fabless.serving.engine import EngineConfig, EngineRun, run_engine
+from fabless.serving.engine import EngineConfig, EngineRun, check_requests, run_engine
 from fabless.serving.metrics import RequestTimes, ServingMetrics, Slo, summarize
 from fabless.serving.requests import Request
 from fabless.serving.timer import MemoStepTimer, StepTimer
@@ -38,10 +40,9 @@ class Deployment:
     disaggregation: Disaggregation | None = None
 
     def __post_init__(self) -> None:
-        if self.replicas < 1:
-            raise FablessError(f"replicas must be at least 1 (got {self.replicas})")
-        if self.disaggregation is not None and self.disaggregation.replicas < 1:
-            raise FablessError(f"prefill replicas must be at least 1 (got {self.disaggregation.replicas})")
+        whole("replicas", self.replicas, 1, MAX_CHIPS)
+        if self.disaggregation is not None:
+            whole("disaggregation.replicas", self.disaggregation.replicas, 1, MAX_CHIPS)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,7 @@ class ServingResult:
 
 def simulate(requests: Sequence[Request], deployment: Deployment, slo: Slo | None = None) -> ServingResult:
     """Serve `requests`; the router sends the i-th arrival to replica i mod replicas."""
-    if not requests:
-        raise FablessError("no requests to serve: pass at least one")
+    check_requests(requests)
     ordered = sorted(requests, key=lambda r: r.arrival_s)
     arrival = np.array([r.arrival_s for r in ordered])
     inputs = np.array([r.input_tokens for r in ordered], dtype=np.int64)
@@ -69,7 +69,7 @@ def simulate(requests: Sequence[Request], deployment: Deployment, slo: Slo | Non
     else:
         prefill_engine = replace(disagg.engine, mode="prefill")
         first, _, prefill_steps, _, _ = _pool(ordered, disagg.timer, prefill_engine, disagg.replicas, preemptions)
-        ready = [Request(float(f + disagg.kv_transfer_s(r.input_tokens)), r.input_tokens, r.output_tokens)
+        ready = [Request(float(f + _transfer_s(disagg, r.input_tokens)), r.input_tokens, r.output_tokens)
                  for f, r in zip(first, ordered, strict=True)]
         decode_engine = replace(deployment.engine, mode="decode")
         _, finish, decode_steps, batch_time, busy = _pool(ready, deployment.timer, decode_engine,
@@ -80,6 +80,16 @@ def simulate(requests: Sequence[Request], deployment: Deployment, slo: Slo | Non
     times = RequestTimes(arrival, first, finish, inputs, outputs, preemptions)
     mean_batch = batch_time / busy if busy else 0.0
     return ServingResult(times, summarize(times, slo, mean_batch), steps)
+
+
+def _transfer_s(disagg: Disaggregation, input_tokens: int) -> float:
+    seconds = disagg.kv_transfer_s(input_tokens)
+    if not 0.0 <= seconds < math.inf:
+        raise FablessError(
+            f"the KV transfer of a {input_tokens}-token prompt was priced at {seconds!r} s: "
+            "transfer times must be finite and >= 0"
+        )
+    return seconds
 
 
 def _pool(

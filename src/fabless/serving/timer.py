@@ -8,8 +8,13 @@ simple affine model for tests.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol
+
+from fabless.checks import real, whole
+
+MAX_STEP_COST_S = 3600.0
+"""An hour per step or per token: far past any chip, yet finite, so times stay finite."""
 
 
 class StepTimer(Protocol):
@@ -47,6 +52,10 @@ class AffineStepTimer:
     per_sequence_s: float = 0.0
     per_context_token_s: float = 0.0
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, real(f.name, getattr(self, f.name), 0.0, MAX_STEP_COST_S))
+
     def prefill_s(self, tokens: int, seq: int) -> float:
         return self.fixed_s + self.per_prefill_token_s * tokens
 
@@ -68,6 +77,10 @@ class MemoStepTimer:
     min_bucket: int = 16
     _prefill: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
     _decode: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        whole("buckets_per_octave", self.buckets_per_octave, 1, 1024)
+        whole("min_bucket", self.min_bucket, 1, 1 << 20)
 
     def prefill_s(self, tokens: int, seq: int) -> float:
         key = (self.bucket(tokens), self.bucket(seq))

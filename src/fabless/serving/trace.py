@@ -1,81 +1,99 @@
-"""Read a request trace: CSV or JSONL rows of arrival_s, input_tokens, output_tokens."""
+"""Read a request trace: CSV or JSONL rows of arrival_s, input_tokens, output_tokens.
+
+The file is read whole, at most `TRACE_LIMIT_BYTES`, as UTF-8. Every row becomes a checked
+`Request`, and a bad row is one error naming the file, the line, the column and the value:
+"t.csv: line 12, input_tokens: must be a whole number from 1 to 1,048,576 (got 'abc')".
+Token counts may be written as integral floats (100.0), as pandas writes them.
+
+Rows need not be in arrival order: traces merged from several logs interleave, and the
+simulator serves by arrival time anyway, so `load_trace` returns the requests sorted.
+"""
 
 import csv
-import json
-import math
+import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fabless.errors import FablessError
-from fabless.serving.requests import Request
+from fabless.files import MIB, parse_json, read_text
+from fabless.serving.requests import MAX_REQUESTS, Request
 
 FIELDS = ("arrival_s", "input_tokens", "output_tokens")
+TRACE_LIMIT_BYTES = 64 * MIB
+"""A million rows of about 40 bytes fit with room to spare."""
+
+Rows = Iterator[tuple[int, dict[str, Any]]]
 
 
 def load_trace(path: str | Path) -> list[Request]:
-    """Requests sorted by arrival; a bad row raises one error naming the file and the row."""
+    """Requests sorted by arrival; a bad row raises one error naming the file, line and column."""
     file = Path(path)
-    if not file.is_file():
-        raise FablessError(f"trace file {file} does not exist: pass a .csv or .jsonl file")
-    if file.suffix.lower() == ".csv":
-        rows = _csv_rows(file)
-    elif file.suffix.lower() in (".jsonl", ".ndjson"):
-        rows = _jsonl_rows(file)
-    else:
+    suffix = file.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise FablessError(f"trace file {file}: unknown format {file.suffix!r}; use .csv or .jsonl")
-    requests = [_request(file, where, row) for where, row in rows]
+    text = read_text(file, "a request trace (.csv or .jsonl)", TRACE_LIMIT_BYTES)
+    rows = _csv_rows(text, file) if suffix == ".csv" else _jsonl_rows(text, file)
+    requests: list[Request] = []
+    for line, row in rows:
+        if len(requests) == MAX_REQUESTS:
+            raise FablessError(f"{file}: more than {MAX_REQUESTS:,} requests; split or sample the trace")
+        requests.append(_request(file, line, row))
     if not requests:
-        raise FablessError(f"trace file {file} has no requests: add rows of {', '.join(FIELDS)}")
+        raise FablessError(f"{file}: no requests; add rows of {', '.join(FIELDS)}")
     return sorted(requests, key=lambda r: r.arrival_s)
 
 
-def _csv_rows(file: Path) -> list[tuple[str, dict[str, Any]]]:
-    with file.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [f for f in FIELDS if f not in (reader.fieldnames or [])]
+def _csv_rows(text: str, file: Path) -> Rows:
+    """Rows by line number as an editor shows it (the header is line 1)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip() for name in next(reader, [])]
+        missing = [f for f in FIELDS if f not in header]
         if missing:
-            raise FablessError(f"trace file {file}: header lacks {', '.join(missing)}; it needs {', '.join(FIELDS)}")
-        # Line numbers count the header as line 1, as an editor shows them.
-        return [(f"line {i}", row) for i, row in enumerate(reader, start=2)]
+            raise FablessError(f"{file}: header lacks {', '.join(missing)}; it needs {', '.join(FIELDS)}")
+        columns = {f: header.index(f) for f in FIELDS}
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                yield reader.line_num, {f: cells[i] for f, i in columns.items() if i < len(cells)}
+    except csv.Error as error:
+        # e.g. a field past the csv module's limit of 131,072 characters
+        raise FablessError(f"{file}: line {reader.line_num}: not valid CSV ({error})") from None
 
 
-def _jsonl_rows(file: Path) -> list[tuple[str, dict[str, Any]]]:
-    rows = []
-    for i, line in enumerate(file.read_text().splitlines(), start=1):
+def _jsonl_rows(text: str, file: Path) -> Rows:
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise FablessError(f"trace file {file} line {i}: not valid JSON ({error.msg})") from None
+        row = parse_json(line, f"{file}: line {number}")
         if not isinstance(row, dict):
-            raise FablessError(f"trace file {file} line {i}: expected an object with {', '.join(FIELDS)}")
-        rows.append((f"line {i}", row))
-    return rows
+            raise FablessError(f"{file}: line {number}: expected an object with {', '.join(FIELDS)}")
+        yield number, row
 
 
-def _request(file: Path, where: str, row: dict[str, Any]) -> Request:
+def _request(file: Path, line: int, row: dict[str, Any]) -> Request:
+    where = f"{file}: line {line}"
+    for name in FIELDS:
+        if name not in row:
+            raise FablessError(f"{where}, {name}: missing; every row needs {', '.join(FIELDS)}")
     try:
-        arrival = float(row["arrival_s"])
-        inputs = _whole(row["input_tokens"])
-        outputs = _whole(row["output_tokens"])
-    except KeyError as missing:
-        raise FablessError(f"trace file {file} {where}: missing {missing.args[0]}") from None
-    except (TypeError, ValueError):
-        shown = {f: row.get(f) for f in FIELDS}
-        raise FablessError(
-            f"trace file {file} {where}: {shown} is not a number of seconds and two whole token counts"
-        ) from None
-    if not math.isfinite(arrival) or arrival < 0 or inputs < 1 or outputs < 1:
-        raise FablessError(
-            f"trace file {file} {where}: arrival_s must be >= 0 and token counts >= 1 "
-            f"(got {arrival}, {inputs}, {outputs})"
-        )
-    return Request(arrival, inputs, outputs)
+        return Request(_number(row["arrival_s"]), _count(row["input_tokens"]), _count(row["output_tokens"]))
+    except FablessError as error:
+        raise FablessError(f"{where}, {error}") from None
 
 
-def _whole(value: Any) -> int:
-    number = float(value)
-    if not number.is_integer():
-        raise ValueError(value)
-    return int(number)
+def _number(value: Any) -> Any:
+    """A CSV cell as a float where it reads as one; anything else is left for `Request` to refuse."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _count(value: Any) -> Any:
+    number = _number(value)
+    if isinstance(number, float) and number.is_integer():
+        return int(number)
+    return number
