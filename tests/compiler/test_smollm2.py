@@ -27,15 +27,29 @@ def smollm2():
 
 
 @pytest.fixture(scope="module")
-def fp32_model(smollm2):
-    return ChipModel(FAB1, smollm2, Numerics(), max_context=128, cores=1)
+def fp32_runs(smollm2):
+    """What the fp32 chip generates: the story (a chat prompt and 32 greedy tokens) and each
+    plain prompt's 20 greedy tokens. The model is dropped once they are made, so that no test
+    holds two resident SmolLM2 models (each is a few GB of prepared weights)."""
+    model = ChipModel(FAB1, smollm2, Numerics(), max_context=128, cores=1)
+    ids = smollm2.tokenizer.chat_prompt("Write a short story about a robot who learns to paint.")
+    story = ids, model.generate(ids, 32, stop_at_eos=False)
+    continuations = []
+    for text in PROMPTS:
+        prompt = smollm2.tokenizer.encode(text)
+        continuations.append((prompt, model.generate(prompt, 20, stop_at_eos=False)))
+    return story, continuations
 
 
 @pytest.fixture(scope="module")
-def story(smollm2, fp32_model):
-    """The chat prompt and 32 tokens generated greedily on the chip in fp32."""
-    ids = smollm2.tokenizer.chat_prompt("Write a short story about a robot who learns to paint.")
-    return ids, fp32_model.generate(ids, 32, stop_at_eos=False)
+def story(fp32_runs):
+    return fp32_runs[0]
+
+
+@pytest.fixture(scope="module")
+def continuations(fp32_runs):
+    """Each plain prompt's ids and 20 greedy tokens of the fp32 chip (checked against torch)."""
+    return fp32_runs[1]
 
 
 def test_fp32_greedy_tokens_equal_torch(smollm2, story, torch_llama):
@@ -49,16 +63,6 @@ def test_bf16_greedy_tokens_equal_fp32(smollm2, story):
     ids, new = story
     model = ChipModel(FAB1, smollm2, Numerics.for_weights("bf16"), max_context=128, cores=1)
     assert model.generate(ids, 32, stop_at_eos=False) == new
-
-
-@pytest.fixture(scope="module")
-def continuations(smollm2, fp32_model):
-    """Each plain prompt's ids and 20 greedy tokens of the fp32 chip (checked against torch)."""
-    out = []
-    for text in PROMPTS:
-        ids = smollm2.tokenizer.encode(text)
-        out.append((ids, fp32_model.generate(ids, 20, stop_at_eos=False)))
-    return out
 
 
 def test_fp32_continuations_equal_torch(smollm2, continuations, torch_llama):

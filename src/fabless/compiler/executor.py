@@ -7,6 +7,7 @@ writes per step, and the logits (or the pooled embedding) the only output it rea
 
 import gc
 import time
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -46,6 +47,7 @@ class ChipModel:
         self.config = config
         self.layout: HbmLayout = plan_layout(config, numerics, max_context=min(max_context, config.max_positions))
         self.simulator = FunctionalSimulator(chip, hbm_bytes=self.layout.size_bytes)
+        weakref.finalize(self, gc.unfreeze)
         for region, value in weight_images(self.layout, checkpoint.tensors):
             self.simulator.write_hbm(region.offset, storage_array(region, value))
         self.stats = RunStats()
@@ -72,6 +74,8 @@ class ChipModel:
             self._programs[key] = compile_graph(self.chip, graph, self.layout, self.cores)
             # Programs live as long as the model; moving them out of the collector's reach
             # keeps its full passes, which would walk every instruction, off the decode loop.
+            # Frozen garbage is never freed, so collect first; the model thaws them when it goes.
+            gc.collect()
             gc.freeze()
         return self._programs[key]
 
