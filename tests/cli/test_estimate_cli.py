@@ -44,7 +44,7 @@ def test_compare_reports_every_chip_and_batch(fabless):
         (("estimate", "gemm", "--chip", "h10", "--m", "1", "--n", "1", "--k", "1"), "did you mean h100"),
         (("estimate", "prefill", "--chip", "h100", "--model", "llama-3-8", "--seq", "16"), "did you mean llama-3-8b"),
         (("estimate", "decode", "--chip", "h100", "--model", "llama-3-70b", "--batch", "8"), "it needs 2 chips"),
-        (("compare", "--model", "llama-3-8b", "--batch", "0"), "--batch values must be positive"),
+        (("compare", "--model", "llama-3-8b", "--batch", "0"), "--batch values must be integers from 1 to 65,536"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(fabless, args, message):

@@ -11,7 +11,7 @@ def _fabless(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_serve_prints_metrics_as_json():
-    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--chips", "2", "--rate", "5",
+    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--num-chips", "2", "--rate", "5",
                     "--requests", "200", "--input", "512", "--output", "64", "--json")
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
@@ -22,7 +22,7 @@ def test_serve_prints_metrics_as_json():
 
 def test_serve_with_a_prefill_pool_and_a_plot(tmp_path):
     plot = tmp_path / "curve.png"
-    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--chips", "2", "--prefill-chips", "1",
+    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--num-chips", "2", "--prefill-chips", "1",
                     "--rate", "4", "--requests", "100", "--input", "512", "--output", "32", "--plot", str(plot),
                     "--json")
     assert done.returncode == 0, done.stderr
@@ -39,5 +39,5 @@ def test_plan_finds_the_cheapest_chip_count():
 
 
 def test_bad_rate_is_a_one_line_error():
-    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--chips", "1", "--rate", "fast")
+    done = _fabless("serve", "--model", "llama-3-8b", "--chip", "h100", "--num-chips", "1", "--rate", "fast")
     assert done.returncode == 2 and "--rate takes requests per second or auto" in done.stderr

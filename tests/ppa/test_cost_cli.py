@@ -62,7 +62,7 @@ def test_overrides_move_the_printed_numbers_accordingly(tmp_path):
 
 def test_cost_errors_are_one_line_with_exit_code_2(tmp_path):
     for args, message in [
-        (("--volume", "0"), "volume must be at least 1 chip"),
+        (("--volume", "0"), "Invalid value for '--volume': must be an integer from 1 to 10,000,000,000 (got 0)"),
         (("--set", "pue=abc"), "PPA data pue"),
         (("--set", "logic_mtr_per_mm2.N3=5"), "reticle limit"),
     ]:

@@ -1,4 +1,9 @@
-"""The root `fabless` command; each command group lives in its own module."""
+"""The root `fabless` command; each command group lives in its own module.
+
+Command modules import only typer and the shared options at load time and the layers they
+drive inside each command, so `fabless --help` or `fabless chip list` never loads the
+compiler, the simulators, the RTL generator or matplotlib.
+"""
 
 import importlib
 import os
@@ -6,6 +11,7 @@ import sys
 
 import typer
 
+from fabless import __version__
 from fabless.errors import FablessError
 
 app = typer.Typer(
@@ -16,8 +22,24 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"fabless {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+    ),
+) -> None:
+    """Design an AI inference chip and prove it before tape-out."""
+
+
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("chip", "estimate", "compare", "run", "asm", "trace", "rtl", "cost", "serve")
+_COMMAND_MODULES = ("chip", "model", "estimate", "compare", "run", "asm", "trace", "rtl", "cost", "serve")
 
 for _module in _COMMAND_MODULES:
     importlib.import_module(f"fabless.cli.{_module}")
@@ -31,15 +53,18 @@ def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2; a bug, one line and 70."""
     try:
         # Without standalone mode click returns an Exit's code instead of exiting with it.
-        code = app(standalone_mode=False)
+        code = app(standalone_mode=False, prog_name="fabless")
     except FablessError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
     except typer.TyperException as error:
-        # Typer's own usage errors (a missing option, a value of the wrong type).
-        error.show()  # type: ignore[attr-defined]
+        # Typer's own usage errors (a missing option, a value out of range): one line, as ours are.
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        context = getattr(error, "ctx", None)
+        command = context.command_path if context is not None else "fabless"
+        print(f"error: {message.rstrip('.')}; see `{command} --help`", file=sys.stderr)
         sys.exit(2)
     except BrokenPipeError:
         # The reader went away (`fabless chip list | head -3`): stop quietly, as cat does.

@@ -3,11 +3,10 @@
 import json
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from fabless.chip import load_chip, preset_names
 from fabless.cli.app import app
+from fabless.cli.console import console, print_table
 
 chip_app = typer.Typer(help="List and show chip descriptions.", no_args_is_help=True)
 app.add_typer(chip_app, name="chip")
@@ -16,6 +15,8 @@ app.add_typer(chip_app, name="chip")
 @chip_app.command("list")
 def list_chips(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the chip presets with their headline numbers."""
+    from fabless.chip import load_chip, preset_names
+
     chips = [load_chip(name) for name in preset_names()]
     if as_json:
         rows = [
@@ -32,7 +33,7 @@ def list_chips(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
         ]
         print(json.dumps(rows, indent=2))
         return
-    table = Table(title="Chip presets")
+    table = Table(title="Chip presets (peak dense matrix rates per chip)")
     for column in ("name", "chip", "family", "node", "bf16 TFLOPS", "fp8 TFLOPS", "HBM GiB", "HBM TB/s", "TDP W"):
         table.add_column(column, justify="left" if column in ("name", "chip", "family", "node") else "right")
     for c in chips:
@@ -48,7 +49,7 @@ def list_chips(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
             f"{c.hbm.bandwidth_tb_s:g}",
             f"{c.tdp_w:g}",
         )
-    Console().print(table)
+    print_table(console(), table)
 
 
 @chip_app.command("show")
@@ -57,20 +58,22 @@ def show_chip(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show every field of a chip description with its source."""
+    from fabless.chip import load_chip
+
     chip = load_chip(name)
     if as_json:
         print(chip.model_dump_json(indent=2))
         return
-    table = Table(title=chip.display_name)
+    table = Table(title=f"{chip.display_name} ({chip.name}): every field, per chip")
     table.add_column("field")
     table.add_column("value", justify="right")
     table.add_column("source")
     for path, value in _leaves(chip.model_dump(exclude={"sources", "notes"})):
         table.add_row(path, str(value), chip.sources.get(path, chip.sources.get(path.rsplit(".", 1)[0], "")))
-    console = Console()
-    console.print(table)
+    out = console()
+    print_table(out, table)
     if chip.notes:
-        console.print(chip.notes.strip())
+        out.print(chip.notes.strip(), markup=False)
 
 
 def _leaves(tree: dict, prefix: str = "") -> list[tuple[str, object]]:

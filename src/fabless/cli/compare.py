@@ -1,16 +1,17 @@
 """`fabless compare`: one model and request shape on several chips, side by side."""
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from fabless.chip import load_chips
 from fabless.cli import options
 from fabless.cli.app import app
-from fabless.model import Precision, load_model_config
-from fabless.perf import ServingEstimate, estimate_serving
+from fabless.cli.console import console, print_table
+
+if TYPE_CHECKING:
+    from fabless.perf import ServingEstimate
 
 
 @app.command("compare")
@@ -18,14 +19,18 @@ def compare(
     model: str = options.MODEL,
     chips: str = typer.Option("fab1,h100,h200,mi300x,tpu-v6e", "--chips", help="Comma-separated chips."),
     batch: str = typer.Option("1,32", "--batch", help="Comma-separated batch sizes."),
-    input_len: int = typer.Option(2048, "--input", min=1, help="Prompt tokens per request."),
-    output_len: int = typer.Option(256, "--output", min=1, help="Generated tokens per request."),
+    input_len: int = options.count(2048, "--input", "Prompt tokens per request."),
+    output_len: int = options.count(256, "--output", "Generated tokens per request."),
     weights: str = options.WEIGHTS,
     activations: str = options.ACTIVATIONS,
     kv_cache: str = options.KV_CACHE,
     as_json: bool = options.JSON,
 ) -> None:
     """TTFT, TPOT, throughput, chips needed, tokens per rented dollar and per joule."""
+    from fabless.chip import load_chips
+    from fabless.model import Precision, load_model_config
+    from fabless.perf import estimate_serving
+
     config = load_model_config(model)
     precision = Precision.from_options(weights, activations, kv_cache)
     batches = options.int_list(batch, "--batch")
@@ -40,7 +45,7 @@ def compare(
         return
     table = Table(
         title=f"{config.name}: {input_len} in / {output_len} out, weights {precision.weights}, "
-        f"activations {precision.activations}, KV {precision.kv_cache}"
+        f"activations {precision.activations}, KV {precision.kv_cache}; per deployment of the chips needed"
     )
     for column in ("chip", "batch", "chips", "TTFT ms", "TPOT ms", "tokens/s", "tok/s per $/h", "tokens/J"):
         table.add_column(column, justify="left" if column == "chip" else "right")
@@ -56,11 +61,12 @@ def compare(
             "-" if per_dollar is None else f"{per_dollar:,.0f}",
             f"{row['tokens_per_joule']:,.2f}",
         )
-    Console().print(table)
-    Console().print("tokens/s counts output tokens over whole requests; tokens/J at TDP of every chip used.")
+    out = console()
+    print_table(out, table)
+    out.print("tokens/s counts output tokens over whole requests; tokens/J at TDP of every chip used.")
 
 
-def _record(chip: str, model: str, e: ServingEstimate, rental: float | None, tdp_w: float) -> dict:
+def _record(chip: str, model: str, e: "ServingEstimate", rental: float | None, tdp_w: float) -> dict:
     return {
         "chip": chip,
         "model": model,

@@ -2,27 +2,31 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from fabless.chip import load_chip
 from fabless.cli import options
 from fabless.cli.app import app
-from fabless.cyclesim import STALL_REASONS, CycleReport, cycle_estimate_graph, run_in_sequence, simulate, write_trace
+from fabless.cli.console import console, print_table
+from fabless.cli.paths import BUILD, prepare_output, staged_output
+from fabless.cli.progress import progress
 from fabless.errors import FablessError
-from fabless.graph import decode_graph, prefill_graph
-from fabless.isa import Program, assemble, decode_program
-from fabless.model import ModelConfig, Precision, load_model_config
-from fabless.model.checkpoint import load_checkpoint, shipped_checkpoint_names
+
+if TYPE_CHECKING:
+    from fabless.cyclesim import CycleReport
+    from fabless.isa import Program
+    from fabless.model import ModelConfig
+
+MAX_DECODE_STEPS = 4096
 
 
 @app.command("trace")
 def trace(
     chip: str = options.CHIP,
-    out: Annotated[Path, typer.Option("--out", help="Perfetto / Chrome trace JSON to write.")] = Path("trace.json"),
+    out: Annotated[Path, typer.Option("--out", help="Perfetto / Chrome trace JSON to write.")] = BUILD / "trace.json",
     model: Annotated[
         str | None,
         typer.Option("--model", help="Model to compile: a zoo name, a checkpoint name (smollm2-135m) or directory."),
@@ -30,21 +34,17 @@ def trace(
     prompt: Annotated[
         str | None, typer.Option("--prompt", help="Prompt text; its token count sets the prefill.")
     ] = None,
-    tokens: Annotated[int | None, typer.Option("--tokens", min=1, help="Prompt tokens, instead of --prompt.")] = None,
-    decode: Annotated[int, typer.Option("--decode", min=0, help="Decode steps to time after the prefill.")] = 0,
+    tokens: int | None = options.count(None, "--tokens", "Prompt tokens, instead of --prompt."),
+    decode: int = options.count(0, "--decode", "Decode steps to time after the prefill.", low=0,
+                                high=MAX_DECODE_STEPS),
     weights: Annotated[str, typer.Option("--weights", help="Weight dtype: bf16, fp8 or int8.")] = "bf16",
     program: Annotated[
         Path | None, typer.Option("--program", help="A program to time instead: assembler (.s) or binary (.bin).")
     ] = None,
-    weight_buffers: Annotated[
-        int | None,
-        typer.Option(
-            "--weight-buffers",
-            min=1,
-            max=2,
-            help="Weight tiles per MXU (default: the chip's); 2 loads the next tile while the array streams.",
-        ),
-    ] = None,
+    weight_buffers: int | None = options.count(
+        None, "--weight-buffers",
+        "Weight tiles per MXU (default: the chip's); 2 loads the next tile while the array streams.", high=2,
+    ),
     per_unit: Annotated[bool, typer.Option("--per-unit", help="One row per unit instead of per kind.")] = False,
     as_json: bool = options.JSON,
 ) -> None:
@@ -52,37 +52,52 @@ def trace(
 
     Open the trace at https://ui.perfetto.dev: one process per core, one track per unit.
     """
+    from fabless.chip import load_chip
+    from fabless.cyclesim import cycle_estimate_graph, run_in_sequence, simulate, write_trace
+    from fabless.graph import decode_graph, prefill_graph
+    from fabless.model import Precision
+
+    if program is None and model is None:
+        raise FablessError("nothing to trace: pass --model NAME with --prompt TEXT or --tokens N, or --program FILE")
+    if program is not None and model is not None:
+        raise FablessError("pass either --program or --model, not both")
     spec = load_chip(chip)
+    prepare_output(out, "the trace")
     if program is not None:
-        if model is not None:
-            raise FablessError("pass either --program or --model, not both")
-        report = simulate(spec, _load_program(program), weight_buffers=weight_buffers)
-        title = f"{program.name} on {spec.display_name}"
-    elif model is not None:
+        loaded = _load_program(program)
+        with progress(f"simulating {program.name} cycle by cycle"):
+            report = simulate(spec, loaded, weight_buffers=weight_buffers)
+        title = f"{program.name} on one {spec.display_name}"
+    else:
+        assert model is not None
         config, count = _prompt_tokens(model, prompt, tokens)
         precision = Precision(weights=weights, activations="bf16", kv_cache="bf16")
         graphs = [prefill_graph(config, precision, 1, count)]
         graphs += [decode_graph(config, precision, 1, count + step) for step in range(decode)]
-        report = run_in_sequence(
-            [
-                cycle_estimate_graph(spec, graph, config=config, weight_buffers=weight_buffers, record=True)
-                for graph in graphs
-            ]
-        )
+        reports = []
+        with progress("compiling and simulating steps cycle by cycle", total=len(graphs)) as advance:
+            for graph in graphs:
+                reports.append(cycle_estimate_graph(spec, graph, config=config, weight_buffers=weight_buffers,
+                                                    record=True))
+                advance()
+        report = run_in_sequence(reports)
         steps = f" + {decode} decode step{'s' if decode != 1 else ''}" if decode else ""
-        title = f"{config.name}: prefill of {count} tokens{steps} on {spec.display_name}"
-    else:
-        raise FablessError("nothing to trace: pass --model NAME with --prompt TEXT or --tokens N, or --program FILE")
-    write_trace(report, out)
+        title = (f"{config.name}: prefill of {count} tokens{steps} on one {spec.display_name}, "
+                 f"weights {weights}, activations and KV bf16")
+    with progress(f"writing {out}"), staged_output(out, "the trace") as staged:
+        write_trace(report, staged)
     if as_json:
         print(json.dumps(summary_record(report, str(out)), indent=2))
         return
-    print_summary(report, title, per_unit, Console())
-    Console(stderr=True).print(f"wrote {out}: open it at https://ui.perfetto.dev")
+    print_summary(report, title, per_unit, console())
+    console(stderr=True).print(f"wrote {out}: open it at https://ui.perfetto.dev", markup=False)
 
 
-def _prompt_tokens(model: str, prompt: str | None, tokens: int | None) -> tuple[ModelConfig, int]:
+def _prompt_tokens(model: str, prompt: str | None, tokens: int | None) -> tuple["ModelConfig", int]:
     """The model's config and the prompt's length in its own tokenizer's tokens."""
+    from fabless.model import load_model_config
+    from fabless.model.checkpoint import load_checkpoint, shipped_checkpoint_names
+
     if (prompt is None) == (tokens is None):
         raise FablessError("pass exactly one of --prompt TEXT (tokenized by the model) or --tokens N")
     if tokens is not None:
@@ -100,7 +115,9 @@ def _prompt_tokens(model: str, prompt: str | None, tokens: int | None) -> tuple[
     return checkpoint.config, count
 
 
-def _load_program(path: Path) -> Program:
+def _load_program(path: Path) -> "Program":
+    from fabless.isa import assemble, decode_program
+
     if not path.is_file():
         raise FablessError(f"program {path} does not exist: pass an assembler (.s) or binary (.bin) file")
     data = path.read_bytes()
@@ -109,7 +126,7 @@ def _load_program(path: Path) -> Program:
     return assemble(data.decode(errors="replace"), origin=str(path))
 
 
-def summary_record(report: CycleReport, trace_path: str | None = None) -> dict[str, object]:
+def summary_record(report: "CycleReport", trace_path: str | None = None) -> dict[str, object]:
     """The report as JSON-ready numbers (SI units), per unit kind."""
     return {
         "chip": report.chip,
@@ -140,8 +157,10 @@ def summary_record(report: CycleReport, trace_path: str | None = None) -> dict[s
     }
 
 
-def print_summary(report: CycleReport, title: str, per_unit: bool, console: Console) -> None:
+def print_summary(report: "CycleReport", title: str, per_unit: bool, out: Console) -> None:
     """Headline numbers, then where each unit's (or each kind of unit's) cycles went."""
+    from fabless.cyclesim import STALL_REASONS
+
     head = Table(title=title, show_header=False)
     head.add_column("what")
     head.add_column("value", justify="right")
@@ -162,7 +181,7 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
         "roofline",
         f"{report.roofline_fraction:.1%} of the {report.bound}-bound limit ({report.roofline_time_s * 1e6:,.2f} us)",
     )
-    console.print(head)
+    print_table(out, head)
 
     groups: dict[str, list] = {}
     for unit in report.units:
@@ -188,4 +207,4 @@ def print_summary(report: CycleReport, title: str, per_unit: bool, console: Cons
             *(share(sum(u.stall_cycles[r] for u in units)) for r in reasons),
             share(sum(u.idle_cycles for u in units)),
         )
-    console.print(table)
+    print_table(out, table)
