@@ -99,3 +99,21 @@ def test_a_read_only_directory_is_named(tmp_path):
             write_output(folder / "a.json", "{}", "a trace")
     finally:
         folder.chmod(0o700)
+
+
+def test_impossible_file_names_are_one_line_errors(tmp_path):
+    with pytest.raises(FablessError, match=r"no file name given for a trace"):
+        check_output_path("", "a trace")
+    with pytest.raises(FablessError, match=r"a file name is at most 255 bytes and a path 4096"):
+        check_output_path(tmp_path / ("x" * 300 + ".json"), "a trace")
+    with pytest.raises(FablessError, match=r"a file name is at most 255 bytes"):
+        output_directory(tmp_path / ("d" * 256), "the RTL")
+    with pytest.raises(FablessError, match=r"cannot hold a NUL byte"):
+        check_output_path(str(tmp_path / "a\x00b"), "a trace")
+
+
+def test_a_name_near_the_limit_is_written(tmp_path):
+    path = tmp_path / ("y" * 250 + ".bin")
+    write_output(path, b"ok", "a program")
+    assert path.read_bytes() == b"ok"
+    assert _leftovers(tmp_path) == [path.name]

@@ -44,7 +44,7 @@ def test_disassembly_writes_every_field():
         (".stream gpu0", r"prog.s:1: stream name 'gpu0' is not"),
         (".stream\n", r"prog.s:1: write `.stream <name>`"),
         (".semaphores x", r"prog.s:1: write `.semaphores <count>`"),
-        (".banana", r"prog.s:1: unknown directive .banana"),
+        (".banana", r"prog.s:1: unknown directive '.banana'"),
         (
             "\n.stream vpu\nmxu.ldw w_addr=0 w_stride=0 k=1 n=1 dtype=bf16",
             r"prog.s:3: mxu.ldw runs on a mxu engine, not on vpu",

@@ -46,8 +46,10 @@ PROGRAM = Program(
 @pytest.mark.parametrize(
     ("text", "message"),
     [
+        (".stream dma0\nsem.signal sem=" + "9" * 500,
+         r"prog.s:2: sem.signal: sem= has 500 characters, more than any value of the field needs"),
         (".stream dma0\nsem.signal sem=" + "9" * 5000,
-         r"prog.s:2: sem.signal: sem= has 5,000 characters, more than any value of the field needs"),
+         r"prog.s:2: the line has 5,015 characters, more than any instruction needs"),
         (".stream vpu\nvpu.fill dst_addr=0 dst_stride=0 dst_dtype=fp32 rows=1 cols=1 imm=1e39",
          r"prog.s:2: vpu.fill: imm=1e\+39 does not fit fp32 \(largest 3.40282e\+38\)"),
         (".stream vpu\nvpu.fill dst_addr=0 dst_stride=0 dst_dtype=fp32 rows=1 cols=1 imm=1e999",

@@ -84,12 +84,14 @@ def alias(new: Any, old: Any) -> Any:
 
 def int_list(text: str, option: str, high: int = MAX_BATCH) -> list[int]:
     """Parse `1,8,32` into integers, naming the option on bad input."""
+    from fabless.checks import shown
     from fabless.errors import FablessError
 
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise FablessError(f"{option} takes comma-separated integers, e.g. 1,32 (got {text!r})") from None
-    if not values or min(values) < 1 or max(values) > high:
-        raise FablessError(f"{option} values must be integers from 1 to {high:,} (got {text!r})")
+    parts = [part.strip() for part in text.split(",")]
+    # ASCII digits only, and few of them: int() also takes '١' and '1_000', and 5,000 digits take a while.
+    if not all(part.isascii() and part.isdigit() and len(part) <= 12 for part in parts):
+        raise FablessError(f"{option} takes comma-separated integers, e.g. 1,32 (got {shown(text)})")
+    values = [int(part) for part in parts]
+    if min(values) < 1 or max(values) > high:
+        raise FablessError(f"{option} values must be integers from 1 to {high:,} (got {shown(text)})")
     return values

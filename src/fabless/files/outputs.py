@@ -24,11 +24,16 @@ def _umask() -> int:
     return mask
 
 
+NAME_MAX = 255
+"""Bytes in one path component on Linux and macOS file systems."""
+PATH_MAX = 4096
+
+
 def check_output_path(path: str | Path, what: str) -> Path:
     """Check before slow work starts that `what` can be written at `path`; return it."""
-    path = Path(path)
-    target = path.resolve() if path.is_symlink() else path
+    path = _well_formed(path, what)
     try:
+        target = path.resolve() if path.is_symlink() else path
         mode = target.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
         mode = None
@@ -40,6 +45,24 @@ def check_output_path(path: str | Path, what: str) -> Path:
         return target
     _check_folder(target.parent, path, what)
     return target
+
+
+def _well_formed(path: str | Path, what: str) -> Path:
+    """The path, if the operating system could accept it at all as a file name."""
+    text = str(path) if isinstance(path, Path) else path
+    # pathlib reads an empty argument as ".", the current directory: no name was given either way.
+    if not text.strip() or text == ".":
+        raise FablessError(f"no file name given for {what}: pass a path such as build/out")
+    if "\x00" in text:
+        raise FablessError(f"cannot write {what} to {text!r}: a file name cannot hold a NUL byte")
+    encoded = os.fsencode(text)
+    longest = max(len(part) for part in encoded.split(b"/"))
+    if longest > NAME_MAX or len(encoded) > PATH_MAX:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise FablessError(
+            f"cannot write {what} to {shown}: a file name is at most {NAME_MAX} bytes and a path {PATH_MAX}"
+        )
+    return Path(text)
 
 
 def _check_folder(folder: Path, path: Path, what: str) -> None:
@@ -65,7 +88,8 @@ def output_file(path: str | Path, what: str) -> Iterator[Path]:
         return
     folder = target.parent if str(target.parent) else Path(".")
     try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".partial")
+        # The staging name must fit NAME_MAX beside the target's own, however long that is.
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name[:200]}.", suffix=".partial")
     except OSError as error:
         raise FablessError(f"cannot write {what} to {path}: {error.strerror or error}") from None
     os.close(handle)
@@ -99,7 +123,7 @@ def write_output(path: str | Path, data: bytes | str, what: str) -> Path:
 
 def output_directory(path: str | Path, what: str) -> Path:
     """A directory to write `what` into, created if missing (its parent must exist)."""
-    path = Path(path)
+    path = _well_formed(path, what)
     if path.exists() and not path.is_dir():
         raise FablessError(f"cannot write {what} to {path}: it is a file, and {what} needs a directory")
     if not path.exists():

@@ -14,6 +14,7 @@ Without `.semaphores`, the count is one more than the highest semaphore used.
 import dataclasses
 import math
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.isa.fields import FP32_MAX, MNEMONICS, FieldSpec, Instruction, check_field
 from fabless.isa.instructions import LinkSend, SemSignal, SemWait
@@ -32,6 +33,8 @@ def assemble(text: str, origin: str = "program") -> Program:
         if not line:
             continue
         where = f"{origin}:{number}"
+        if len(line) > _LINE_CHARS:
+            raise FablessError(f"{where}: the line has {len(line):,} characters, more than any instruction needs")
         words = line.split()
         if words[0] == ".stream":
             if len(words) != 2:
@@ -43,7 +46,7 @@ def assemble(text: str, origin: str = "program") -> Program:
                 raise FablessError(f"{where}: `.semaphores` given twice (first on line {declared[1]}): keep one")
             declared = (_semaphore_count(where, words), number)
         elif words[0].startswith("."):
-            raise FablessError(f"{where}: unknown directive {words[0]}: use .stream or .semaphores")
+            raise FablessError(f"{where}: unknown directive {shown(words[0])}: use .stream or .semaphores")
         elif current is None:
             raise FablessError(f"{where}: instruction before any `.stream <name>` line")
         else:
@@ -82,15 +85,15 @@ def parse_instruction(words: list[str]) -> Instruction:
     """One instruction from its mnemonic and `field=value` words."""
     cls = MNEMONICS.get(words[0])
     if cls is None:
-        raise FablessError(f"unknown mnemonic {words[0]!r}: known are {', '.join(sorted(MNEMONICS))}")
+        raise FablessError(f"unknown mnemonic {shown(words[0])}: known are {', '.join(sorted(MNEMONICS))}")
     specs = {spec.name: spec for spec in cls.LAYOUT}
     values: dict[str, object] = {}
     for word in words[1:]:
         name, eq, text = word.partition("=")
         if not eq or not text:
-            raise FablessError(f"{cls.MNEMONIC}: operand {word!r} is not field=value")
+            raise FablessError(f"{cls.MNEMONIC}: operand {shown(word)} is not field=value")
         if name not in specs:
-            raise FablessError(f"{cls.MNEMONIC} has no field {name!r}: its fields are {', '.join(specs)}")
+            raise FablessError(f"{cls.MNEMONIC} has no field {shown(name)}: its fields are {', '.join(specs)}")
         if name in values:
             raise FablessError(f"{cls.MNEMONIC}: field {name} given twice")
         values[name] = _value(cls, specs[name], text)
@@ -126,6 +129,8 @@ def _format(spec: FieldSpec, value: object) -> str:
     return str(value)
 
 
+_LINE_CHARS = 1024
+"""A line with every field of the widest instruction written out is a few hundred characters."""
 _OPERAND_CHARS = 80
 """Longer than any 64-bit integer or fp32 literal needs; refused before int() parses it."""
 _FLOAT_WORDS = ("inf", "infinity", "nan")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import numpy as np
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 
 WORD_BITS = 256
@@ -87,11 +88,11 @@ def check_field(cls: type[Instruction], spec: FieldSpec, value: Any) -> Any:
             except ValueError:
                 pass
         names = ", ".join(m.name.lower() for m in spec.enum)
-        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={value!r} is not one of {names}")
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={shown(value)} is not one of {names}")
     try:
         number = operator.index(value)
     except TypeError:
-        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={value!r} is not an integer") from None
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={shown(value)} is not an integer") from None
     top = (1 << spec.bits) - 1
     if not spec.minimum <= number <= top:
         raise FablessError(
@@ -104,7 +105,7 @@ def check_field(cls: type[Instruction], spec: FieldSpec, value: Any) -> Any:
 def _f32(cls: type[Instruction], spec: FieldSpec, value: Any) -> float:
     """`value` rounded to fp32; a finite value past fp32's range is an error, not a silent inf."""
     if isinstance(value, bool | str) or not isinstance(value, numbers.Real):
-        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={value!r} is not a number")
+        raise FablessError(f"{cls.MNEMONIC}: {spec.name}={shown(value)} is not a number")
     try:
         number = float(value)
     except OverflowError:  # an int past 1e308

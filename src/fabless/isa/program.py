@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.isa.fields import Instruction
 from fabless.isa.instructions import LinkSend, SemSignal, SemWait
@@ -40,12 +41,11 @@ def parse_stream(name: str) -> StreamId:
     """The core and engine a stream name denotes, e.g. `c1.mxu2` -> core 1, MXU 2."""
     match = _STREAM.fullmatch(name) if isinstance(name, str) and len(name) <= 32 else None
     if match is None:
-        shown = repr(name) if len(repr(name)) <= 40 else repr(name)[:37] + "..."
-        raise FablessError(f"stream name {shown} is not [c<core>.]dma<i>, [c<core>.]mxu<i> or [c<core>.]vpu")
+        raise FablessError(f"stream name {shown(name)} is not [c<core>.]dma<i>, [c<core>.]mxu<i> or [c<core>.]vpu")
     core = int(match["core"] or 0)
     index = int(match["index"] or 0)
     if core > MAX_CORE or index > MAX_UNIT:
-        raise FablessError(f"stream name {name!r}: cores go up to c{MAX_CORE} and units up to {MAX_UNIT}")
+        raise FablessError(f"stream name {shown(name)}: cores go up to c{MAX_CORE} and units up to {MAX_UNIT}")
     return StreamId(core, "vpu" if match["vpu"] else match["engine"], index)
 
 

@@ -3,7 +3,9 @@
 The file is read whole, at most `TRACE_LIMIT_BYTES`, as UTF-8. Every row becomes a checked
 `Request`, and a bad row is one error naming the file, the line, the column and the value:
 "t.csv: line 12, input_tokens: must be a whole number from 1 to 1,048,576 (got 'abc')".
-Token counts may be written as integral floats (100.0), as pandas writes them.
+Token counts may be written as integral floats (100.0), as pandas writes them. JSONL values
+must be JSON numbers ("0.5" is a string, refused); a CSV row may not hold more cells than
+the header names.
 
 Rows need not be in arrival order: traces merged from several logs interleave, and the
 simulator serves by arrival time anyway, so `load_trace` returns the requests sorted.
@@ -54,8 +56,13 @@ def _csv_rows(text: str, file: Path) -> Rows:
             raise FablessError(f"{file}: header lacks {', '.join(missing)}; it needs {', '.join(FIELDS)}")
         columns = {f: header.index(f) for f in FIELDS}
         for cells in reader:
-            if any(cell.strip() for cell in cells):
-                yield reader.line_num, {f: cells[i] for f, i in columns.items() if i < len(cells)}
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(header):
+                raise FablessError(
+                    f"{file}: line {reader.line_num}: {len(cells)} cells but the header names {len(header)} columns"
+                )
+            yield reader.line_num, {f: _cell(cells[i]) for f, i in columns.items() if i < len(cells)}
     except csv.Error as error:
         # e.g. a field past the csv module's limit of 131,072 characters
         raise FablessError(f"{file}: line {reader.line_num}: not valid CSV ({error})") from None
@@ -77,23 +84,20 @@ def _request(file: Path, line: int, row: dict[str, Any]) -> Request:
         if name not in row:
             raise FablessError(f"{where}, {name}: missing; every row needs {', '.join(FIELDS)}")
     try:
-        return Request(_number(row["arrival_s"]), _count(row["input_tokens"]), _count(row["output_tokens"]))
+        return Request(row["arrival_s"], _count(row["input_tokens"]), _count(row["output_tokens"]))
     except FablessError as error:
         raise FablessError(f"{where}, {error}") from None
 
 
-def _number(value: Any) -> Any:
+def _cell(text: str) -> float | str:
     """A CSV cell as a float where it reads as one; anything else is left for `Request` to refuse."""
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()
 
 
 def _count(value: Any) -> Any:
-    number = _number(value)
-    if isinstance(number, float) and number.is_integer():
-        return int(number)
-    return number
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
