@@ -54,7 +54,7 @@ def gguf_name(hf_name: str) -> str:
     return f"blk.{layer}.{_LAYER_NAMES[module]}.{suffix}"
 
 
-def write_gguf(source: Checkpoint, directory: Path, path: Path, quantise: bool = False) -> None:
+def write_gguf(source: Checkpoint, directory: Path, path: Path, quantise: bool = False, pre: str = "gpt-2") -> None:
     """Convert a loaded HF checkpoint to GGUF the way convert_hf_to_gguf.py does for Llama."""
     c = source.config
     writer = gguf.GGUFWriter(path, "llama")
@@ -75,7 +75,7 @@ def write_gguf(source: Checkpoint, directory: Path, path: Path, quantise: bool =
     specials = {t["id"] for t in spec["added_tokens"]}
     tokens = sorted(vocab, key=vocab.get)
     writer.add_tokenizer_model("gpt2")
-    writer.add_tokenizer_pre("gpt-2")
+    writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
     writer.add_token_types([3 if i in specials else 1 for i in range(len(tokens))])
     writer.add_token_merges([" ".join(pair) for pair in spec["model"]["merges"]])
@@ -157,6 +157,22 @@ def test_quantised_gguf_dequantises_to_ggml_values(tmp_path: Path) -> None:
     down = original.tensors["model.layers.0.mlp.down_proj.weight"]
     got = loaded.tensors["model.layers.0.mlp.down_proj.weight"]
     assert 0 < np.abs(got - down).max() <= np.abs(down).max() / 127
+
+
+@pytest.mark.parametrize(
+    ("pre", "message"),
+    [
+        ("x" * 100_000, r"tokenizer\.ggml\.pre must be at most 256 characters \(got 'x{36}\.\.\.\)"),
+        ("gpt-2\x1b[2J", r"tokenizer\.ggml\.pre must not hold control characters \(got 'gpt-2\\x1b\[2J'\)"),
+        ("qwen2", r"GGUF pre-tokenizer 'qwen2' is not supported \(known: default, gpt-2, refact"),
+    ],
+)
+def test_bad_pre_tokenizer_is_refused_in_one_short_line(tmp_path: Path, pre: str, message: str) -> None:
+    original = load_checkpoint(write_random_checkpoint(tmp_path, RandomModel()))
+    write_gguf(original, tmp_path, tmp_path / "model.gguf", pre=pre)
+    with pytest.raises(FablessError, match=message) as caught:
+        load_checkpoint(tmp_path / "model.gguf")
+    assert len(str(caught.value)) < 300 and "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize("keep_fraction", [0.0, 0.001, 0.3, 0.999])

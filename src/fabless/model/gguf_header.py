@@ -14,8 +14,8 @@ from pathlib import Path
 
 from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
 
+from fabless.checks import shown
 from fabless.errors import FablessError
-from fabless.model.validation import short_repr
 
 _MAGIC = b"GGUF"
 _VERSIONS = (2, 3)
@@ -93,7 +93,7 @@ def _check(data: mmap.mmap, path: Path) -> None:
     alignment = 32
     for _ in range(kv_count):
         key = walk.text("a metadata key", _MAX_NAME_BYTES)
-        kind = walk.number("I", f"metadata {short_repr(key)}")
+        kind = walk.number("I", f"metadata {shown(key)}")
         if key == "general.alignment":
             if kind != _UINT32:
                 raise walk.fail("general.alignment is not a uint32")
@@ -107,7 +107,7 @@ def _check(data: mmap.mmap, path: Path) -> None:
 
 
 def _value(walk: _Walk, kind: int, key: str, *, nested: bool) -> None:
-    what = f"metadata {short_repr(key)}"
+    what = f"metadata {shown(key)}"
     if kind in _SCALAR_BYTES:
         walk.skip(_SCALAR_BYTES[kind], what)
     elif kind == _STRING:
@@ -130,7 +130,7 @@ def _value(walk: _Walk, kind: int, key: str, *, nested: bool) -> None:
 def _tensor_info(walk: _Walk) -> tuple[str, int, int]:
     """(name, offset from the data start, bytes) of one tensor, its type and shape checked."""
     name = walk.text("a tensor name", _MAX_NAME_BYTES)
-    what = f"tensor {short_repr(name)}"
+    what = f"tensor {shown(name)}"
     n_dims = walk.number("I", what)
     if not 1 <= n_dims <= _MAX_DIMS:
         raise walk.fail(f"{what} has {n_dims} dimensions, not 1 to {_MAX_DIMS}")
@@ -153,10 +153,10 @@ def _check_spans(walk: _Walk, spans: list[tuple[str, int, int]], data_start: int
     names = set()
     for name, offset, size in spans:
         if name in names:
-            raise walk.fail(f"tensor {short_repr(name)} appears twice")
+            raise walk.fail(f"tensor {shown(name)} appears twice")
         names.add(name)
         end = data_start + offset + size
         if end > len(walk.data):
             raise walk.fail(
-                f"tensor {short_repr(name)} ends at byte {end} but the file holds {len(walk.data)}: it is truncated"
+                f"tensor {shown(name)} ends at byte {end} but the file holds {len(walk.data)}: it is truncated"
             )

@@ -14,13 +14,14 @@ import numpy as np
 from gguf import GGUFReader, ReaderTensor, quants
 from pydantic import Field, ValidationError
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig, parse_hf_config
 from fabless.model.gguf_header import check_gguf_header
 from fabless.model.hf_config import MAX_VOCAB
 from fabless.model.layout import checkpoint_layout
 from fabless.model.tokenizer import Tokenizer
-from fabless.model.validation import StrictModel, problem_line, short_repr
+from fabless.model.validation import PlainText, StrictModel, problem_line
 
 _GLOBAL_NAMES = {
     "token_embd.weight": "model.embed_tokens.weight",
@@ -78,12 +79,12 @@ def read_gguf(path: Path, name: str) -> GgufModel:
         reader = GGUFReader(path)
     # The header walk leaves the reader nothing to trip on; these are what it raises if it does.
     except (ValueError, KeyError, IndexError) as error:
-        raise FablessError(f"{path}: not a readable GGUF file ({short_repr(str(error), 80)}); {_FIX}") from None
+        raise FablessError(f"{path}: not a readable GGUF file ({shown(str(error))}); {_FIX}") from None
     fields = {key: field.contents() for key, field in reader.fields.items()}
     arch = fields.get("general.architecture")
     if arch != "llama":
         raise FablessError(
-            f"{path}: GGUF architecture {short_repr(arch)} is not supported; use a 'llama' GGUF or the "
+            f"{path}: GGUF architecture {shown(arch)} is not supported; use a 'llama' GGUF or the "
             "Hugging Face safetensors checkpoint"
         )
     names = {t.name for t in reader.tensors}
@@ -107,7 +108,7 @@ def read_gguf(path: Path, name: str) -> GgufModel:
 def _check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
     if shape != expected:
         raise FablessError(
-            f"{path}: tensor {name!r} has shape {shape} but the GGUF metadata implies {expected}; "
+            f"{path}: tensor {shown(name)} has shape {shape} but the GGUF metadata implies {expected}; "
             f"the file is inconsistent; {_FIX}"
         )
 
@@ -117,7 +118,7 @@ def _dequantised(path: Path, tensor: ReaderTensor, config: ModelConfig) -> np.nd
         array = quants.dequantize(tensor.data, tensor.tensor_type)
     except (ValueError, NotImplementedError) as error:
         raise FablessError(
-            f"{path}: tensor {tensor.name!r} cannot be dequantised ({error}); "
+            f"{path}: tensor {shown(tensor.name)} cannot be dequantised ({error}); "
             "re-convert the GGUF with a supported quantisation"
         ) from None
     # F32 tensors come back as read-only views of the mapped file: own them so it can close.
@@ -156,7 +157,7 @@ def _hf_name(gguf_name: str, path: Path) -> str:
     block = _BLOCK.fullmatch(gguf_name)
     if block is None or block.group(2) not in _BLOCK_NAMES:
         raise FablessError(
-            f"{path}: GGUF tensor {gguf_name!r} has no Llama counterpart; this is not a plain "
+            f"{path}: GGUF tensor {shown(gguf_name)} has no Llama counterpart; this is not a plain "
             "Llama model"
         )
     layer, kind, suffix = block.groups()
@@ -167,7 +168,7 @@ def _unpermute_rotary(rows: np.ndarray, heads: int, path: Path, name: str) -> np
     """Invert llama.cpp's `permute`: per head, rows x0 y0 x1 y1 ... back to x0 x1 ... y0 y1 ...."""
     if rows.shape[0] % (2 * heads):
         raise FablessError(
-            f"{path}: tensor {name!r} has {rows.shape[0]} rows, not a multiple of 2 x {heads} "
+            f"{path}: tensor {shown(name)} has {rows.shape[0]} rows, not a multiple of 2 x {heads} "
             "heads; the GGUF metadata disagrees with its weights"
         )
     half = rows.shape[0] // heads // 2
@@ -182,7 +183,7 @@ class _GgufTokenizerJson(StrictModel):
     tokens: Annotated[list[str], Field(alias="tokenizer.ggml.tokens", min_length=1, max_length=MAX_VOCAB)]
     merges: Annotated[list[str], Field(alias="tokenizer.ggml.merges")] = []
     token_types: Annotated[list[int] | None, Field(alias="tokenizer.ggml.token_type")] = None
-    pre: Annotated[str, Field(alias="tokenizer.ggml.pre")] = "default"
+    pre: Annotated[PlainText, Field(alias="tokenizer.ggml.pre")] = "default"
     bos_token_id: Annotated[int | None, Field(alias="tokenizer.ggml.bos_token_id")] = None
     eos_token_id: Annotated[int | None, Field(alias="tokenizer.ggml.eos_token_id")] = None
     add_bos: Annotated[bool, Field(alias="tokenizer.ggml.add_bos_token")] = False
@@ -193,7 +194,7 @@ def _tokenizer(fields: dict[str, Any], path: Path) -> Tokenizer:
     model = fields.get("tokenizer.ggml.model")
     if model != "gpt2":
         raise FablessError(
-            f"{path}: GGUF tokenizer model {short_repr(model)} is not supported (only byte-level BPE, "
+            f"{path}: GGUF tokenizer model {shown(model)} is not supported (only byte-level BPE, "
             "'gpt2'); load the Hugging Face checkpoint with its tokenizer.json instead"
         )
     try:

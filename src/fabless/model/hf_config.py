@@ -6,7 +6,7 @@ longest contexts ~10 M), while a value outside them is a damaged or hostile file
 would otherwise turn into a negative latency or a loop over four billion layers.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import ConfigDict
 
@@ -38,6 +38,9 @@ Experts = Annotated[int, between(1, MAX_EXPERTS)]
 Eps = Annotated[float, above_zero(MAX_NORM_EPS)]
 RopeTheta = Annotated[float, above_zero(MAX_ROPE_THETA)]
 RopeFactor = Annotated[float, above_zero(MAX_ROPE_FACTOR)]
+# The RoPE scalings `rope.py` implements; any other kind would silently run as "default".
+RopeKind = Literal["default", "linear", "llama3"]
+ROPE_KINDS: tuple[str, ...] = get_args(RopeKind)
 
 
 class RopeScalingJson(StrictModel):
@@ -46,8 +49,8 @@ class RopeScalingJson(StrictModel):
     model_config = ConfigDict(extra="allow")
     __pydantic_extra__: dict[str, JsonScalar]
 
-    rope_type: str | None = None
-    type: str | None = None
+    rope_type: RopeKind | None = None
+    type: RopeKind | None = None
     factor: RopeFactor | None = None
     low_freq_factor: RopeFactor | None = None
     high_freq_factor: RopeFactor | None = None

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Literal
 
+from fabless.checks import shown
 from fabless.chip.spec import DTYPE_BYTES
 from fabless.errors import FablessError
 
@@ -20,10 +21,10 @@ class Precision:
 
     def __post_init__(self) -> None:
         if self.weights not in _WEIGHTS:
-            raise FablessError(f"weights dtype {self.weights!r} is not one of {', '.join(_WEIGHTS)}")
+            raise FablessError(f"weights dtype {shown(self.weights)} is not one of {', '.join(_WEIGHTS)}")
         for field, value in (("activations", self.activations), ("kv_cache", self.kv_cache)):
             if value not in _ACTIVATIONS:
-                raise FablessError(f"{field} dtype {value!r} is not one of {', '.join(_ACTIVATIONS)}")
+                raise FablessError(f"{field} dtype {shown(value)} is not one of {', '.join(_ACTIVATIONS)}")
 
     @classmethod
     def from_options(cls, weights: str, activations: str = "auto", kv_cache: str = "auto") -> "Precision":

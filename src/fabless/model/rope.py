@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
-from fabless.model.hf_config import MAX_ROPE_THETA
+from fabless.model.hf_config import MAX_ROPE_THETA, ROPE_KINDS
 
 _LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
 
@@ -37,8 +38,8 @@ def rope_inverse_frequencies(config: ModelConfig) -> np.ndarray:
         inv_freq = _llama3(inv_freq, *(float(scaling[key]) for key in _LLAMA3_KEYS))
     elif kind != "default":
         raise FablessError(
-            f"model {config.name}: rope_scaling type {kind!r} is not supported (default, linear, "
-            "llama3); use a model without it"
+            f"model {config.name}: rope_scaling type {shown(kind)} is not supported ({', '.join(ROPE_KINDS)}); "
+            "use a model without it"
         )
     return inv_freq.astype(np.float32)
 

@@ -18,9 +18,10 @@ import ml_dtypes
 import numpy as np
 from pydantic import Field, ValidationError
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.files import MIB, decode_text, parse_json
-from fabless.model.validation import StrictModel, between, problem_line, short_repr
+from fabless.model.validation import StrictModel, between, problem_line
 
 _FLOAT_DTYPES: dict[str, np.dtype] = {
     "F64": np.dtype("<f8"),
@@ -121,7 +122,7 @@ def _index(path: Path, raw: np.ndarray) -> tuple[list[_Entry], np.ndarray]:
         if entry.begin != cursor:
             gap = f"leaves bytes {cursor}..{entry.begin} unused"
             what = "overlaps the tensor before it" if entry.begin < cursor else gap
-            raise FablessError(f"{path}: tensor {entry.name!r} {what}; the header is damaged; {_FIX}")
+            raise FablessError(f"{path}: tensor {shown(entry.name)} {what}; the header is damaged; {_FIX}")
         cursor = entry.end
     if cursor != len(data):
         raise FablessError(f"{path}: {len(data) - cursor} bytes after the last tensor belong to none; {_FIX}")
@@ -132,10 +133,10 @@ def _entry(path: Path, name: str, value: object) -> _Entry:
     try:
         entry = _EntryJson.model_validate(value)
     except ValidationError as error:
-        raise FablessError(f"{path}: tensor {short_repr(name)}: {problem_line(error, 'the header')}; {_FIX}") from None
+        raise FablessError(f"{path}: tensor {shown(name)}: {problem_line(error, 'the header')}; {_FIX}") from None
     if entry.dtype not in _FLOAT_DTYPES and entry.dtype not in _OTHER_ITEM_BYTES:
         raise FablessError(
-            f"{path}: tensor {name!r} has unknown dtype {short_repr(entry.dtype)}; re-export it as F32, F16 or BF16"
+            f"{path}: tensor {shown(name)} has unknown dtype {shown(entry.dtype)}; re-export it as F32, F16 or BF16"
         )
     begin, end = entry.data_offsets
     return _Entry(name=name, dtype=entry.dtype, shape=tuple(entry.shape), begin=begin, end=end)
@@ -144,27 +145,28 @@ def _entry(path: Path, name: str, value: object) -> _Entry:
 def _check_span(path: Path, entry: _Entry, data_bytes: int) -> None:
     # numpy cannot even describe a shape like (2^32, 2^32, 0), though it holds no elements.
     if math.prod(max(dim, 1) for dim in entry.shape) > _MAX_ELEMENTS:
-        raise FablessError(f"{path}: tensor {entry.name!r} has shape {entry.shape}, past any real tensor; {_FIX}")
+        raise FablessError(f"{path}: tensor {shown(entry.name)} has shape {entry.shape}, past any real tensor; {_FIX}")
     if entry.end > data_bytes:
         raise FablessError(
-            f"{path}: tensor {entry.name!r} ends at byte {entry.end} but the data holds {data_bytes}; "
+            f"{path}: tensor {shown(entry.name)} ends at byte {entry.end} but the data holds {data_bytes}; "
             f"the file is truncated; {_FIX}"
         )
     item = _FLOAT_DTYPES[entry.dtype].itemsize if entry.dtype in _FLOAT_DTYPES else _OTHER_ITEM_BYTES[entry.dtype]
     # Python integers: a numpy product of a hostile shape would wrap around to a small number.
     if entry.end - entry.begin != item * math.prod(entry.shape):
         raise FablessError(
-            f"{path}: tensor {entry.name!r} spans {entry.end - entry.begin} bytes, not {entry.shape} x {item}; {_FIX}"
+            f"{path}: tensor {shown(entry.name)} spans {entry.end - entry.begin} bytes, "
+            f"not {entry.shape} x {item}; {_FIX}"
         )
 
 
 def _check_expected(path: Path, entry: _Entry, shape: tuple[int, ...]) -> None:
     if entry.shape != shape:
         raise FablessError(
-            f"{path}: tensor {entry.name!r} has shape {entry.shape} but config.json implies {shape}; "
+            f"{path}: tensor {shown(entry.name)} has shape {entry.shape} but config.json implies {shape}; "
             "fix config.json or the weights"
         )
     if entry.dtype not in _FLOAT_DTYPES:
         raise FablessError(
-            f"{path}: tensor {entry.name!r} is {entry.dtype}, not a float type; re-export it as F32, F16 or BF16"
+            f"{path}: tensor {shown(entry.name)} is {entry.dtype}, not a float type; re-export it as F32, F16 or BF16"
         )

@@ -13,10 +13,11 @@ import tokenizers
 from pydantic import BeforeValidator, ValidationError
 from tokenizers import AddedToken, decoders, models, pre_tokenizers, processors
 
+from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.files import MIB, parse_json, read_json, read_text
 from fabless.model.hf_config import MAX_VOCAB
-from fabless.model.validation import StrictModel, between, problem_line, short_repr
+from fabless.model.validation import StrictModel, between, problem_line
 
 # GGUF token types (llama.cpp's llama_token_type).
 _CONTROL = 3
@@ -194,7 +195,7 @@ class Tokenizer:
         """Rebuild a GPT-2-style byte-level BPE tokenizer from a GGUF's tokenizer.ggml.* fields."""
         if pre not in _GGUF_PRE_DIGITS:
             raise FablessError(
-                f"{source}: GGUF pre-tokenizer {pre!r} is not supported (known: "
+                f"{source}: GGUF pre-tokenizer {shown(pre)} is not supported (known: "
                 f"{', '.join(sorted(_GGUF_PRE_DIGITS))}); load the Hugging Face checkpoint instead"
             )
         vocab = _gguf_vocab(tokens, token_types, (bos_token_id, eos_token_id), source)
@@ -239,7 +240,7 @@ def _gguf_vocab(
     vocab = {token: index for index, token in enumerate(tokens)}
     if len(vocab) != len(tokens):
         twice = next(token for index, token in enumerate(tokens) if vocab[token] != index)
-        raise FablessError(f"{source}: tokenizer.ggml.tokens lists {short_repr(twice)} twice; re-convert the GGUF")
+        raise FablessError(f"{source}: tokenizer.ggml.tokens lists {shown(twice)} twice; re-convert the GGUF")
     for special in special_ids:
         if special is not None and not 0 <= special < len(tokens):
             raise FablessError(
@@ -255,11 +256,11 @@ def _gguf_merges(merges: Sequence[str], vocab: dict[str, int], source: str) -> l
         left, space, right = merge.partition(" ")
         if not space or " " in right:
             raise FablessError(
-                f"{source}: tokenizer.ggml.merges entry {short_repr(merge)} is not two tokens; re-convert the GGUF"
+                f"{source}: tokenizer.ggml.merges entry {shown(merge)} is not two tokens; re-convert the GGUF"
             )
         if left not in vocab or right not in vocab or left + right not in vocab:
             raise FablessError(
-                f"{source}: tokenizer.ggml.merges entry {short_repr(merge)} joins tokens not in the vocabulary; "
+                f"{source}: tokenizer.ggml.merges entry {shown(merge)} joins tokens not in the vocabulary; "
                 "re-convert the GGUF"
             )
         pairs.append((left, right))
@@ -286,7 +287,7 @@ def _check_bpe_merges(spec: object, file: Path) -> None:
             joined = None
         if left not in vocab or right not in vocab or joined not in vocab or len(right.encode()) < skip:
             raise FablessError(
-                f"{file}: model.merges entry {short_repr(pair)} does not join two tokens into one of the "
+                f"{file}: model.merges entry {shown(pair)} does not join two tokens into one of the "
                 "vocabulary; re-export it with the tokenizers library"
             )
 

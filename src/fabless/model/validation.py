@@ -7,10 +7,13 @@ have; `problem_line` turns the first refusal into "num_hidden_layers must be bet
 """
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from fabless.checks import shown
 
 
 class StrictModel(BaseModel):
@@ -41,12 +44,30 @@ def above_zero(high: float) -> AfterValidator:
     return AfterValidator(check)
 
 
+# Names and kinds in model files are a few dozen characters; a longer one is damage, and
+# would otherwise flow into tables and traces whole.
+MAX_NAME_CHARS = 256
+
+
+def _plain(value: str) -> str:
+    if len(value) > MAX_NAME_CHARS:
+        raise ValueError(f"must be at most {MAX_NAME_CHARS} characters")
+    # Control characters (NUL, escapes, newlines) would corrupt one-line messages and terminals.
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise ValueError("must not hold control characters")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_plain)]
+"""A name or kind from a model file: at most `MAX_NAME_CHARS` characters, no control characters."""
+
+
 def _json_scalar(value: object) -> object:
     if value is not None and not isinstance(value, str | bool | int | float):
         raise ValueError("must be a number, a string, true, false or null")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("must be a finite number")
-    return value
+    return _plain(value) if isinstance(value, str) else value
 
 
 JsonScalar = Annotated[Any, AfterValidator(_json_scalar)]
@@ -80,13 +101,4 @@ def problem_line(error: ValidationError, where: str, aliases: Mapping[str, str] 
         message = f"must be {problem['ctx']['expected']}"
     else:
         message = _TYPE_WORDS.get(kind) or problem["msg"].removeprefix("Value error, ")
-    return f"{field} {message} (got {short_repr(problem.get('input'))})"
-
-
-def short_repr(value: object, limit: int = 40) -> str:
-    """A value for an error line: a 4,000-digit number or a whole dict must not flood it."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 3 * limit:
-        # str() of an integer past 4,300 digits raises, so the size is told from its bits.
-        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return f"{field} {message} (got {shown(problem.get('input'))})"
