@@ -8,4 +8,6 @@ python -m mypy src/fabless
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Property tests draw the same examples on every run (tests/conftest.py).
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
-python -m pytest -n 2 "$@"
+# Whole files per worker: a module's expensive fixtures (a resident SmolLM2, a Verilator
+# build) are made once, on one worker, instead of on both. The slowest tests are listed.
+python -m pytest -n 2 --dist loadfile --durations=15 "$@"
