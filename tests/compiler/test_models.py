@@ -79,6 +79,15 @@ def test_greedy_generation_follows_torch(llama, torch_llama, chip):
     assert new == want.tolist()
 
 
+def test_on_token_sees_each_new_id_in_order_as_soon_as_it_is_chosen(llama, chip):
+    model = ChipModel(chip, llama, Numerics(), max_context=32)
+    seen: list[tuple[int, int]] = []
+    new = model.generate(PROMPT, 6, stop_at_eos=False, on_token=lambda token: seen.append((token, model.length)))
+    assert len(new) == 6 and [token for token, _ in seen] == new
+    # Each id arrives before the step that feeds it back runs, so a caller can show it at once.
+    assert [length for _, length in seen] == [len(PROMPT) + index for index in range(6)]
+
+
 @pytest.mark.parametrize("weights", ["fp32", "bf16", "int8", "fp8"])
 def test_odd_bert_mean_pooling_matches_reference(chip, bert, weights):
     model = ChipModel(chip, bert, Numerics.for_weights(weights), max_context=24)

@@ -1,14 +1,18 @@
 """The Perfetto trace: valid Trace Event Format, and its tracks add up to the report."""
 
+import errno
+import itertools
 import json
 import math
+import os
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fabless.chip import ChipSpec
-from fabless.cyclesim import STALL_REASONS, simulate, trace_events, write_trace
+from fabless.cyclesim import STALL_REASONS, CycleReport, simulate, trace_events, write_trace
 from fabless.errors import FablessError
 from fabless.isa import (
     DmaLoad,
@@ -173,3 +177,40 @@ def _vpu_only():
     b.emit("vpu", VpuUnary(op="exp", dst_addr=0, dst_stride=4096, dst_dtype=Dtype.FP32, src_addr=0,
                            src_stride=4096, src_dtype=Dtype.FP32, rows=64, cols=1024))
     return b.build()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664)])
+def test_a_new_trace_gets_the_mode_the_umask_gives(fab1: ChipSpec, tmp_path: Path, umask: int, mode: int) -> None:
+    report = simulate(fab1, busy_program())
+    previous = os.umask(umask)
+    try:
+        path = write_trace(report, tmp_path / "trace.json")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == mode
+    assert os.listdir(tmp_path) == ["trace.json"]
+
+
+def test_a_trace_failing_part_way_leaves_no_file_and_no_temporary(
+    fab1: ChipSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fabless.cyclesim.perfetto as perfetto
+
+    report = simulate(fab1, busy_program())
+    real = perfetto._events
+
+    def some_then_full(report: CycleReport) -> Iterator[dict[str, object]]:
+        yield from itertools.islice(real(report), 10)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(perfetto, "_events", some_then_full)
+    with pytest.raises(FablessError, match=r"^cannot write the trace to .*trace\.json: No space left on device$"):
+        write_trace(report, tmp_path / "trace.json")
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_trace_to_dev_null_writes_into_it_instead_of_replacing_it(fab1: ChipSpec) -> None:
+    before = os.stat("/dev/null")
+    write_trace(simulate(fab1, busy_program()), "/dev/null")
+    after = os.stat("/dev/null")
+    assert (after.st_ino, after.st_rdev, after.st_mode) == (before.st_ino, before.st_rdev, before.st_mode)

@@ -10,7 +10,7 @@ from rich.table import Table
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
-from fabless.cli.paths import prepare_output, staged_output
+from fabless.cli.paths import prepare_output
 from fabless.cli.progress import progress
 
 if TYPE_CHECKING:
@@ -47,8 +47,8 @@ def cost(
     if plot is not None:
         from fabless.ppa.plot import plot_cost
 
-        with progress(f"drawing {plot}"), staged_output(plot, "the cost chart") as staged:
-            plot_cost(study, staged)
+        with progress(f"drawing {plot}"):
+            plot_cost(study, plot)
     if as_json:
         print(json.dumps(study.to_dict(), indent=2))
         return
@@ -90,8 +90,8 @@ def tco(
     if plot is not None:
         from fabless.ppa.plot import plot_tco
 
-        with progress(f"drawing {plot}"), staged_output(plot, "the TCO chart") as staged:
-            plot_tco(study, staged)
+        with progress(f"drawing {plot}"):
+            plot_tco(study, plot)
     if as_json:
         print(json.dumps(study.to_dict(), indent=2))
         return

@@ -50,10 +50,10 @@ def generate(
     from fabless.chip import load_chip
     from fabless.files import output_directory, write_output
     from fabless.rtl.config import RtlConfig, rate_note
-    from fabless.rtl.verilog import TOP_MODULE, generate_verilog
+    from fabless.rtl.verilog import TOP_MODULE, VERILOG, generate_verilog
 
     spec = load_chip(chip)
-    what = "the core's Verilog"
+    what = VERILOG
     # Fail now on a file where the folder should be, a read-only folder or a missing parent;
     # the folder itself is made only once there is Verilog to put in it.
     if out.exists():

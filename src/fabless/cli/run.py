@@ -9,6 +9,8 @@ to stderr, or with `--json` into one JSON object on stdout.
 import json
 import math
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -142,25 +144,26 @@ def run(
 def _generate(
     loaded: "ChipModel", tokenizer: "Tokenizer", ids: list[int], max_new_tokens: int, stream: bool
 ) -> list[int]:
-    """Greedy decoding as `ChipModel.generate` does it, one step at a time so each token is shown as it comes."""
-    import numpy as np
-
+    """Greedy decoding by `ChipModel.generate`, each token shown (and counted on the bar) as it comes."""
     text = _TextStream(tokenizer) if stream else None
     # On a terminal the streaming text is the progress; piped, a bar on stderr (if that is a terminal) is.
     shown = stream and sys.stdout.isatty()
-    eos = tokenizer.eos_token_id
-    new: list[int] = []
-    with progress(f"prefilling {len(ids)} prompt tokens (compiling the program)"):
-        logits = loaded.prefill(ids)
-    with progress("decoding", total=max_new_tokens, enabled=not shown) as advance:
-        while True:
-            new.append(int(np.argmax(logits)))
+    so_far: list[int] = []
+    advance: Callable[..., None] | None = None
+    with ExitStack() as phase:
+        phase.enter_context(progress(f"prefilling {len(ids)} prompt tokens (compiling the program)"))
+
+        def on_token(token: int) -> None:
+            nonlocal advance
+            if advance is None:  # the first token ends the prefill
+                phase.close()
+                advance = phase.enter_context(progress("decoding", total=max_new_tokens, enabled=not shown))
+            so_far.append(token)
             if text is not None:
-                text.update(new)
+                text.update(so_far)
             advance()
-            if len(new) == max_new_tokens or new[-1] == eos:
-                break
-            logits = loaded.step(new[-1])
+
+        new = loaded.generate(ids, max_new_tokens, on_token=on_token)
     if text is not None:
         text.finish(new)
     return new

@@ -12,9 +12,10 @@ from rich.table import Table
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
-from fabless.cli.paths import prepare_output, staged_output
+from fabless.cli.paths import prepare_output
 from fabless.cli.progress import progress
 from fabless.errors import FablessError
+from fabless.files import output_file
 
 if TYPE_CHECKING:
     from fabless.chip.spec import ChipSpec
@@ -261,7 +262,8 @@ def _plot_curve(
         axis.legend()
     figure.tight_layout()
     try:
-        with staged_output(path, "the latency-throughput curve") as staged:
+        # The format is passed, not left to savefig: the temporary file's name ends `.partial`.
+        with output_file(path, "the latency-throughput curve") as staged:
             figure.savefig(staged, format="png")
     finally:
         plt.close(figure)

@@ -11,7 +11,7 @@ from rich.table import Table
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
-from fabless.cli.paths import BUILD, prepare_output, staged_output
+from fabless.cli.paths import BUILD, prepare_output
 from fabless.cli.progress import progress
 from fabless.errors import FablessError
 
@@ -84,8 +84,8 @@ def trace(
         steps = f" + {decode} decode step{'s' if decode != 1 else ''}" if decode else ""
         title = (f"{config.name}: prefill of {count} tokens{steps} on one {spec.display_name}, "
                  f"weights {weights}, activations and KV bf16")
-    with progress(f"writing {out}"), staged_output(out, "the trace") as staged:
-        write_trace(report, staged)
+    with progress(f"writing {out}"):
+        write_trace(report, out)
     if as_json:
         print(json.dumps(summary_record(report, str(out)), indent=2))
         return

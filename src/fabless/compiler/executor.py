@@ -8,7 +8,7 @@ writes per step, and the logits (or the pooled embedding) the only output it rea
 import gc
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -94,8 +94,18 @@ class ChipModel:
             raise FablessError("step() before prefill(): prefill the prompt first")
         return self._causal_step([token_id], "decode")
 
-    def generate(self, prompt_ids: Sequence[int], max_new_tokens: int, stop_at_eos: bool = True) -> list[int]:
-        """Greedy decoding: the new token ids, ending early after EOS when `stop_at_eos`."""
+    def generate(
+        self,
+        prompt_ids: Sequence[int],
+        max_new_tokens: int,
+        stop_at_eos: bool = True,
+        on_token: Callable[[int], None] | None = None,
+    ) -> list[int]:
+        """Greedy decoding: the new token ids, ending early after EOS when `stop_at_eos`.
+
+        `on_token` is called with each new id as soon as it is chosen, before the next step
+        runs, so a caller can show the text as it grows.
+        """
         if max_new_tokens < 0:
             raise FablessError(f"max_new_tokens must be at least 0 (got {max_new_tokens})")
         if len(prompt_ids) + max_new_tokens > self.layout.max_context + 1:
@@ -110,6 +120,8 @@ class ChipModel:
         logits = self.prefill(prompt_ids)
         while True:
             new.append(int(np.argmax(logits)))
+            if on_token is not None:
+                on_token(new[-1])
             if len(new) == max_new_tokens or new[-1] == eos:
                 return new
             logits = self.step(new[-1])

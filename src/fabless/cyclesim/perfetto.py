@@ -10,14 +10,13 @@ Open the file at https://ui.perfetto.dev or chrome://tracing.
 """
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fabless.cyclesim.report import CycleReport
 from fabless.errors import FablessError
+from fabless.files import output_file
 from fabless.isa import format_instruction
 
 Slice = tuple[float, float, int | str, float, dict[str, float]]
@@ -30,26 +29,17 @@ def trace_events(report: CycleReport) -> dict[str, Any]:
 
 
 def write_trace(report: CycleReport, path: str | Path) -> Path:
-    """Write the trace to `path` through a temporary file, so a failure leaves no half file.
+    """Write the trace to `path` whole or not at all, with the mode the user's umask gives.
 
     Events are written one at a time, so a trace of millions of slices never sits in memory.
     """
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise FablessError(f"cannot write trace {target}: folder {target.parent} does not exist")
     events = _events(report)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(_header(report), separators=(",", ":"))[:-1] + ',"traceEvents":[')
-            for index, event in enumerate(events):
-                out.write(("," if index else "") + json.dumps(event, separators=(",", ":")))
-            out.write("]}")
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    with output_file(path, "the trace") as staged, staged.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(_header(report), separators=(",", ":"))[:-1] + ',"traceEvents":[')
+        for index, event in enumerate(events):
+            out.write(("," if index else "") + json.dumps(event, separators=(",", ":")))
+        out.write("]}")
+    return Path(path)
 
 
 def _header(report: CycleReport) -> dict[str, Any]:

@@ -83,7 +83,10 @@ def output_file(path: str | Path, what: str) -> Iterator[Path]:
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         with tempfile.TemporaryDirectory() as scratch:
             staged = Path(scratch) / (target.name or "output")
-            yield staged
+            try:
+                yield staged
+            except OSError as error:
+                raise FablessError(f"cannot write {what} to {path}: {error.strerror or error}") from None
             _copy_into_node(staged, target, what)
         return
     folder = target.parent if str(target.parent) else Path(".")

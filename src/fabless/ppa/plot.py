@@ -1,7 +1,5 @@
 """Breakdown charts of a cost or TCO study, written whole or not at all."""
 
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402 - after the backend is chosen
 from matplotlib.figure import Figure  # noqa: E402
 
 from fabless.errors import FablessError  # noqa: E402
+from fabless.files import output_file  # noqa: E402
 from fabless.ppa.report import CostStudy, TcoStudy  # noqa: E402
 
 
@@ -21,7 +20,7 @@ def plot_cost(study: CostStudy, path: str | Path) -> None:
     _bars(axes[0], study.area.blocks_mm2(), "mm2", f"{study.chip.name} silicon area by block")
     _bars(axes[1], study.unit.parts_usd(), "USD per chip", f"unit cost at {study.unit.volume:,} chips")
     _bars(axes[2], {k: v / 1e6 for k, v in study.programme.parts_usd().items()}, "USD millions", "programme cost")
-    _save(figure, path)
+    _save(figure, path, "the cost chart")
 
 
 def plot_tco(study: TcoStudy, path: str | Path) -> None:
@@ -37,7 +36,7 @@ def plot_tco(study: TcoStudy, path: str | Path) -> None:
     axis.set_title(f"{study.workload.config.name}, {study.workload.precision.weights} weights, "
                    f"batch {study.workload.batch}")
     axis.legend()
-    _save(figure, path)
+    _save(figure, path, "the TCO chart")
 
 
 def _bars(axis: plt.Axes, values: dict[str, float], unit: str, title: str) -> None:
@@ -47,20 +46,17 @@ def _bars(axis: plt.Axes, values: dict[str, float], unit: str, title: str) -> No
     axis.tick_params(axis="x", rotation=45)
 
 
-def _save(figure: Figure, path: str | Path) -> None:
-    """Write to a temporary file beside `path`, then rename, so a failure leaves no partial plot."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        plt.close(figure)
-        raise FablessError(f"cannot write plot {target}: folder {target.parent} does not exist")
-    figure.tight_layout()
-    handle, temp = tempfile.mkstemp(suffix=target.suffix or ".png", dir=target.parent)
-    os.close(handle)
+def _save(figure: Figure, path: str | Path, what: str) -> None:
+    """Write the figure to `path` whole or not at all, in the format its suffix names (PNG without one)."""
     try:
-        figure.savefig(temp, format=(target.suffix.lstrip(".") or "png"))
-        os.replace(temp, target)
-    except (OSError, ValueError) as error:
-        Path(temp).unlink(missing_ok=True)
-        raise FablessError(f"cannot write plot {target}: {error}") from None
+        # The format is passed, not left to savefig: it writes a temporary file whose name ends `.partial`.
+        form = Path(path).suffix.lstrip(".").lower() or "png"
+        if form not in figure.canvas.get_supported_filetypes():
+            raise FablessError(
+                f"cannot write {what} to {path}: matplotlib cannot write .{form}; use .png, .svg or .pdf"
+            )
+        figure.tight_layout()
+        with output_file(path, what) as staged:
+            figure.savefig(staged, format=form)
     finally:
         plt.close(figure)

@@ -1,18 +1,19 @@
 """Verilog of the core: the top module, one module per distinct PE block, the SRAM model."""
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from amaranth.back import verilog
 
+from fabless.files import output_directory, write_output
 from fabless.rtl.config import RtlConfig
 from fabless.rtl.core import Core
 from fabless.rtl.hierarchy import Placer
 from fabless.rtl.sram import SRAM_MODEL, SRAM_MODULE
 
 TOP_MODULE = "fabless_core"
+VERILOG = "the core's Verilog"
+"""What `fabless_core.v` is called in errors."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -48,19 +49,13 @@ def _comment_safe(text: str, limit: int = 64) -> str:
 
 
 def write_verilog(config: RtlConfig, out_dir: Path, chip_name: str = "custom") -> Path:
-    """Write `fabless_core.v` into `out_dir` whole or not at all; returns its path."""
+    """Write `fabless_core.v` into `out_dir` whole or not at all; returns its path.
+
+    `out_dir` is created if missing (its parent must exist), and only once the Verilog is
+    generated, so a failed generation leaves no empty folder behind.
+    """
     text = generate_verilog(config, chip_name)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{TOP_MODULE}.v"
-    handle, temp = tempfile.mkstemp(dir=out_dir, prefix=f".{TOP_MODULE}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return path
+    return write_output(output_directory(out_dir, VERILOG) / f"{TOP_MODULE}.v", text, VERILOG)
 
 
 def _convert(component: object, name: str) -> str:
