@@ -29,6 +29,13 @@ def binary(tmp_path: Path, cli) -> Path:
     return path
 
 
+def _flag(name: str) -> str:
+    """The option that carries the output path: the CLI names it in front of a path error."""
+    parts = WRITERS[name]
+    flag = parts[parts.index("{out}") - 1]
+    return "--output" if flag == "-o" else flag
+
+
 def _args(name: str, out: Path, binary: Path) -> list[str]:
     return [part.format(out=out, binary=binary) for part in WRITERS[name]]
 
@@ -38,7 +45,7 @@ def test_a_missing_folder_is_one_line_exit_2_before_any_work(name, tmp_path, cli
     out = tmp_path / "nowhere" / "result.png"
     code, stdout, err = cli(*_args(name, out, binary))
     assert code == 2 and stdout == ""
-    assert err == (f"error: cannot write {_what(name)} to {out}: directory {out.parent} does not exist; "
+    assert err == (f"error: {_flag(name)}: cannot write {_what(name)} to {out}: directory {out.parent} does not exist; "
                    "create it first\n")
 
 
@@ -48,7 +55,8 @@ def test_a_folder_given_as_the_file_is_refused(name, tmp_path, cli, binary):
     folder.mkdir()
     code, _, err = cli(*_args(name, folder, binary))
     assert code == 2
-    assert err == f"error: cannot write {_what(name)} to {folder}: it is a directory; give a file name inside it\n"
+    assert err == (f"error: {_flag(name)}: cannot write {_what(name)} to {folder}: it is a directory; "
+                   "give a file name inside it\n")
 
 
 @pytest.mark.parametrize("name", WRITERS)
@@ -60,7 +68,8 @@ def test_a_read_only_folder_is_refused(name, tmp_path, cli, binary, monkeypatch)
     monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != locked and real_access(p, mode))
     code, _, err = cli(*_args(name, locked / "out.png", binary))
     assert code == 2
-    assert err == f"error: cannot write {_what(name)} to {locked / 'out.png'}: directory {locked} is not writable\n"
+    where = locked / "out.png"
+    assert err == f"error: {_flag(name)}: cannot write {_what(name)} to {where}: directory {locked} is not writable\n"
     assert list(locked.iterdir()) == []
 
 
@@ -133,8 +142,8 @@ def test_rtl_generate_refuses_a_file_where_its_folder_goes_and_makes_no_folder_o
     file.write_text("not a folder")
     code, _, err = cli("rtl", "generate", "--chip", "small-test", "--out", str(file))
     assert code == 2
-    assert err == (f"error: cannot write the core's Verilog to {file}: it is a file, and the core's Verilog needs "
-                   "a directory\n")
+    assert err == (f"error: --out: cannot write the core's Verilog to {file}: it is a file, and the core's Verilog "
+                   "needs a directory\n")
     import fabless.rtl.verilog
     from fabless.errors import FablessError
 

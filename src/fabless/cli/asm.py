@@ -23,7 +23,7 @@ def asm(
     from fabless.isa import assemble, encode_program
 
     target = output or source.with_suffix(".bin")
-    prepare_output(target, "the program")
+    prepare_output(target, "the program", "--output")
     program = assemble(_read(source).decode(errors="replace"), origin=str(source))
     write_output(target, encode_program(program), "the program")
     streams = ", ".join(f"{name} {len(code)}" for name, code in program.streams.items())
@@ -43,7 +43,7 @@ def disasm(
     from fabless.isa import decode_program, disassemble
 
     if output is not None:
-        prepare_output(output, "the assembler text")
+        prepare_output(output, "the assembler text", "--output")
     text = disassemble(decode_program(_read(binary), origin=str(binary)))
     if output is None:
         print(text, end="")

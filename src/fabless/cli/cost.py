@@ -40,7 +40,7 @@ def cost(
     from fabless.ppa import cost_study, load_ppa_data
 
     if plot is not None:
-        prepare_output(plot, "the cost chart")
+        prepare_output(plot, "the cost chart", "--plot")
     data = load_ppa_data(overrides, data_files)
     with progress("pricing area, yield and the volume curve"):
         study = cost_study(load_chip(chip), data, volume, compute_dies=compute_dies, io_dies=io_dies)
@@ -79,7 +79,7 @@ def tco(
     from fabless.ppa import Workload, load_ppa_data, tco_study
 
     if plot is not None:
-        prepare_output(plot, "the TCO chart")
+        prepare_output(plot, "the TCO chart", "--plot")
     data = load_ppa_data(overrides, data_files)
     specs = load_chips(chips)
     workload = Workload(config=load_model_config(model), precision=Precision.from_options(weights),

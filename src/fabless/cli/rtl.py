@@ -12,7 +12,7 @@ from rich.table import Table
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
-from fabless.cli.paths import BUILD, prepare_output
+from fabless.cli.paths import BUILD, naming
 from fabless.cli.progress import progress
 from fabless.errors import FablessError
 
@@ -48,7 +48,7 @@ def generate(
 ) -> None:
     """Write the Verilog of one core of the chip (MXU, accumulator, scratchpad, controller)."""
     from fabless.chip import load_chip
-    from fabless.files import output_directory, write_output
+    from fabless.files import check_output_path, output_directory, write_output
     from fabless.rtl.config import RtlConfig, rate_note
     from fabless.rtl.verilog import TOP_MODULE, VERILOG, generate_verilog
 
@@ -56,11 +56,12 @@ def generate(
     what = VERILOG
     # Fail now on a file where the folder should be, a read-only folder or a missing parent;
     # the folder itself is made only once there is Verilog to put in it.
-    if out.exists():
-        output_directory(out, what)
-        prepare_output(out / f"{TOP_MODULE}.v", what)
-    else:
-        prepare_output(out, what)
+    with naming("--out"):
+        if out.exists():
+            output_directory(out, what)
+            check_output_path(out / f"{TOP_MODULE}.v", what)
+        else:
+            check_output_path(out, what)
     started = time.perf_counter()
     with progress(f"generating the {spec.core.matrix.rows}x{spec.core.matrix.cols} core of {spec.name}"):
         text = generate_verilog(RtlConfig.from_chip(spec), spec.name)

@@ -74,7 +74,7 @@ def serve(
     if plot is not None:
         if trace is not None:
             raise FablessError("--plot sweeps Poisson rates: drop --trace to plot a latency-throughput curve")
-        prepare_output(plot, "the latency-throughput curve")
+        prepare_output(plot, "the latency-throughput curve", "--plot")
     if trace is not None and offered is not None:
         raise FablessError("--trace sets the arrivals: drop --rate, or drop --trace to use Poisson arrivals")
     if prefill_chips >= chips:

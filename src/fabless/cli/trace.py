@@ -62,7 +62,7 @@ def trace(
     if program is not None and model is not None:
         raise FablessError("pass either --program or --model, not both")
     spec = load_chip(chip)
-    prepare_output(out, "the trace")
+    prepare_output(out, "the trace", "--out")
     if program is not None:
         loaded = _load_program(program)
         with progress(f"simulating {program.name} cycle by cycle"):
