@@ -111,3 +111,14 @@ def test_any_valid_serving_shape_has_finite_positive_times(llama8b, chip_name, b
         return
     assert 0 < estimate.ttft_s < math.inf and 0 < estimate.tpot_s < math.inf
     assert 1 <= estimate.chips <= 65_536 and estimate.fits
+
+
+def test_a_chip_without_links_cannot_share_a_model():
+    from fabless.chip import load_chip
+    from fabless.perf import allreduce_s
+
+    fab1 = load_chip("fab1")
+    lonely = fab1.model_copy(update={"links": fab1.links.model_copy(update={"count": 0})})
+    assert allreduce_s(lonely, 1e6, 1) == 0.0
+    with pytest.raises(FablessError, match=r"fab1 has no chip-to-chip bandwidth \(links.count 0"):
+        allreduce_s(lonely, 1e6, 4)

@@ -46,11 +46,12 @@ def exchanged_bytes(chip: ChipSpec, op: Op) -> float:
     each core stores its share (the output once) and every core loads the whole."""
     if chip.family != "systolic" or chip.cores == 1:
         return 0.0
-    output = _exchanged_output_bytes(op)
+    output = exchanged_output_bytes(op)
     return output * (1 + chip.cores)
 
 
-def _exchanged_output_bytes(op: Op) -> float:
+def exchanged_output_bytes(op: Op) -> float:
+    """The output bytes of one instance of `op` that a multi-core program all-gathers (0 if none)."""
     if isinstance(op, Attention):
         # Read by the output projection: in the activation dtype its MXU takes.
         return op.batch * op.q_len * op.heads * op.head_dim * DTYPE_BYTES[op.act_dtype]
@@ -60,7 +61,7 @@ def _exchanged_output_bytes(op: Op) -> float:
         # A residual add fused with the norm after it: the sum is gathered, the norm runs
         # on every core's whole rows.
         first = op.parts[0]
-        return _exchanged_output_bytes(first) if isinstance(first, Pointwise) and first.fn == "add" else 0.0
+        return exchanged_output_bytes(first) if isinstance(first, Pointwise) and first.fn == "add" else 0.0
     if isinstance(op, Pointwise) and op.fn == "add":
         return op.rows * op.cols * _ACCUMULATOR_BYTES
     if isinstance(op, Pointwise) and op.fn in _ACTIVATIONS:
@@ -81,9 +82,14 @@ def program_start_s(chip: ChipSpec, op: Op) -> float:
     are another op's output, which the program keeps in SRAM, and its wait on the KV cache is
     `kv_round_trip_s`. A compiled program launches no kernels, so this, the round trips here
     and the arrays' fills and drains (`systolic.py`) are all it exposes beyond its streams."""
-    if chip.family != "systolic" or isinstance(op, Attention):
+    if chip.family != "systolic" or not waits_for_program_input(op):
         return 0.0
     return hbm_latency_s()
+
+
+def waits_for_program_input(op: Op) -> bool:
+    """Whether `op`, first in a compiled program, waits for its operands to land from HBM."""
+    return not isinstance(op, Attention)
 
 
 def kv_round_trip_s(chip: ChipSpec, op: Op) -> float:
@@ -91,6 +97,11 @@ def kv_round_trip_s(chip: ChipSpec, op: Op) -> float:
     scattered to HBM at a run-time position, then read back after the write lands (two
     access latencies in series). A step whose keys are all its own rows (a prefill into a
     bucket of its length, an encoder) attends them straight from SRAM."""
-    if chip.family != "systolic" or not isinstance(op, Attention) or op.kv_len <= op.q_len:
+    if chip.family != "systolic" or not attends_kv_cache(op):
         return 0.0
     return 2.0 * hbm_latency_s()
+
+
+def attends_kv_cache(op: Op) -> bool:
+    """Whether `op` is attention over keys beyond its own rows (a cache in HBM)."""
+    return isinstance(op, Attention) and op.kv_len > op.q_len

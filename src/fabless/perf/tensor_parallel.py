@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from fabless.checks import MAX_CHIPS, real, whole
 from fabless.chip.spec import ChipSpec
+from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
 from fabless.perf.calibration import Efficiency, efficiency_for
 
@@ -33,6 +34,12 @@ def allreduce_s(chip: ChipSpec, message_bytes: float, degree: int, efficiency: E
         return 0.0
     eff = efficiency or efficiency_for(chip)
     bandwidth = chip.links.bytes_per_s_per_direction * eff.link
+    if bandwidth <= 0:
+        raise FablessError(
+            f"{chip.name} has no chip-to-chip bandwidth (links.count {chip.links.count}, "
+            f"links.gb_s_per_direction {chip.links.gb_s_per_direction:g}): it cannot share a model over "
+            f"{degree} chips; give it links or pick a model that fits one chip"
+        )
     return eff.allreduce_latency_s + 2.0 * (degree - 1) / degree * message_bytes / bandwidth
 
 
