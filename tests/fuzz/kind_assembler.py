@@ -114,7 +114,10 @@ def _bytes(rng: random.Random, data: bytes) -> tuple[str, bytes, Expect]:
     if operation == "flip":
         return (*hostile.flip_bits(rng, data), Expect.ANY)
     if operation == "random":
-        return (*hostile.random_bytes(rng), Expect.INVALID)
+        label, noise = hostile.random_bytes(rng)
+        # A byte of blank space or a lone '#' is an empty program, which assembles to nothing.
+        blank = noise.decode("utf-8", "replace").split("#", 1)[0].strip() == ""
+        return label, noise, Expect.ANY if blank else Expect.INVALID
     if operation == "non-utf8":
         # Read as the CLI reads text, undecodable bytes become U+FFFD: harmless in a comment.
         return (*hostile.insert_non_utf8(rng, data), Expect.ANY)

@@ -76,6 +76,10 @@ def test_every_zoo_config_loads() -> None:
             "rope_scaling.type must be 'default', 'linear' or 'llama3' (got 'yarn')",
         ),
         (
+            {"rope_scaling": {"rope_type": None, "factor": 4.0}},
+            "rope_scaling.rope_type must be 'default', 'linear' or 'llama3' (got None)",
+        ),
+        (
             {"rope_scaling": {**_LLAMA3_SCALING, "rope_type": "llama3\x00\x1b[31m"}},
             "rope_scaling.rope_type must be 'default', 'linear' or 'llama3' (got 'llama3\\x00\\x1b[31m')",
         ),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from fabless.checks import shown
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
@@ -227,10 +228,10 @@ def _rate(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise FablessError(f"--rate takes requests per second or auto (got {text!r})") from None
+        raise FablessError(f"--rate takes requests per second or auto (got {shown(text)})") from None
     if not (math.isfinite(value) and 0 < value <= MAX_RATE_PER_S):
         raise FablessError(f"--rate must be auto or a number of requests per second in (0, {MAX_RATE_PER_S:g}] "
-                           f"(got {text})")
+                           f"(got {shown(text)})")
     return value
 
 

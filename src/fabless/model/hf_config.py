@@ -8,7 +8,7 @@ would otherwise turn into a negative latency or a loop over four billion layers.
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from fabless.model.validation import JsonScalar, StrictModel, above_zero, between
 
@@ -55,6 +55,15 @@ class RopeScalingJson(StrictModel):
     low_freq_factor: RopeFactor | None = None
     high_freq_factor: RopeFactor | None = None
     original_max_position_embeddings: Positions | None = None
+
+    @field_validator("rope_type", "type", mode="before")
+    @classmethod
+    def _kind_is_named(cls, value: object) -> object:
+        # Absent means "default"; an explicit null names no kind, and would silently run as one.
+        if value is None:
+            *rest, last = (repr(kind) for kind in ROPE_KINDS)
+            raise ValueError(f"must be {', '.join(rest)} or {last}")
+        return value
 
 
 class LlamaJson(StrictModel):
