@@ -90,3 +90,27 @@ def test_no_latency_beats_the_roofline(row: dict[str, str]):
     else:
         flops = 2 * config.params * batch * length
         assert seconds >= flops / (chips * chip.peak_matrix_ops_per_s(row["weights_dtype"]))
+
+
+ATTENTION_COLUMNS = ["phase", "batch", "q_len", "kv_len", "heads", "kv_heads", "head_dim", "dtype", "time_s",
+                     "source", "date"]
+
+
+def test_h100_attention_rows_are_sourced_and_no_decode_beats_hbm():
+    columns, rows = read("h100_attention.csv")
+    assert columns == ATTENTION_COLUMNS and len(rows) == 13
+    h100 = load_chip("h100")
+    for row in rows:
+        assert len(row["source"]) > 20 and re.fullmatch(r"20\d\d-\d\d-\d\d", row["date"])
+        kv_bytes = 2 * int(row["batch"]) * int(row["kv_len"]) * int(row["kv_heads"]) * int(row["head_dim"]) * 2
+        if row["phase"] == "decode" and kv_bytes > 2 * h100.shared_sram_mib * 2**20:
+            assert float(row["time_s"]) >= kv_bytes / h100.hbm.bytes_per_s
+
+
+def test_the_measured_h100_file_is_kept_with_its_provenance():
+    import json
+
+    raw = json.loads((DATA / "h100_kernels_2026-11-23.json").read_text())
+    assert raw["device"] == "NVIDIA H100 80GB HBM3" and "CUDA graph" in raw["what"]
+    measured = [row for chip, row in gemm_rows() if chip == "h100" and row["date"] == "2026-11-23"]
+    assert len(measured) == len(raw["gemm"]) + len(raw["gemm_fp8"]) == 62

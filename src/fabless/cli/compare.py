@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 @app.command("compare")
 def compare(
     model: str = options.MODEL,
-    chips: str = typer.Option("fab1,h100,h200,mi300x,tpu-v6e", "--chips", help="Comma-separated chips."),
+    chips: str = typer.Option("fab1,h100,h200,b200,mi300x,tpu-v6e,tpu7x", "--chips", help="Comma-separated chips."),
     batch: str = typer.Option("1,32", "--batch", help="Comma-separated batch sizes."),
     input_len: int = options.count(2048, "--input", "Prompt tokens per request."),
     output_len: int = options.count(256, "--output", "Generated tokens per request."),

@@ -1,5 +1,7 @@
 """Build the graph of one forward step from a model config, a phase and a precision."""
 
+import warnings
+
 from fabless.errors import FablessError
 from fabless.graph.ops import (
     Attention,
@@ -22,6 +24,7 @@ _LAYER = "{layer}"
 def prefill_graph(config: ModelConfig, precision: Precision, batch: int, seq: int) -> Graph:
     """Process `seq` prompt tokens for each of `batch` sequences; logits for the last token only."""
     _check_positive(batch=batch, seq=seq)
+    _check_window(config, seq)
     return _build(config, precision, "prefill", batch, q_len=seq, kv_len=seq)
 
 
@@ -30,13 +33,32 @@ def decode_graph(config: ModelConfig, precision: Precision, batch: int, context:
     _check_positive(batch=batch, context=context)
     if config.family == "bert":
         raise FablessError(f"model {config.name} is an encoder: it has no decode step, use prefill/encode")
+    # A cache of exactly max_position_embeddings tokens is the model's full window; the new
+    # token's key then sits one past it, like the last token of a full-length prefill.
+    _check_window(config, context)
     return _build(config, precision, "decode", batch, q_len=1, kv_len=context + 1)
 
 
 def encode_graph(config: ModelConfig, precision: Precision, batch: int, seq: int) -> Graph:
     """A bidirectional encoder pass (BERT): every position's hidden state is the output."""
     _check_positive(batch=batch, seq=seq)
+    _check_window(config, seq)
     return _build(config, precision, "encode", batch, q_len=seq, kv_len=seq)
+
+
+class ContextBeyondWindowWarning(UserWarning):
+    """A step priced at more positions than the model was trained for (RoPE-scaled variants)."""
+
+
+def _check_window(config: ModelConfig, positions: int) -> None:
+    """Warn, not refuse: users price RoPE-scaled variants past the configured window."""
+    if positions > config.max_positions:
+        warnings.warn(
+            f"context {positions} exceeds {config.name}'s max_position_embeddings {config.max_positions}: "
+            "priced as if the model ran that long (a RoPE-scaled variant)",
+            ContextBeyondWindowWarning,
+            stacklevel=3,
+        )
 
 
 def _check_positive(**sizes: int) -> None:
@@ -46,8 +68,6 @@ def _check_positive(**sizes: int) -> None:
 
 
 def _build(config: ModelConfig, p: Precision, phase: str, batch: int, q_len: int, kv_len: int) -> Graph:
-    if kv_len > config.max_positions:
-        raise FablessError(f"context {kv_len} exceeds {config.name}'s max_position_embeddings {config.max_positions}")
     tokens = batch * q_len
     ops: list[Op] = []
     tensors: dict[str, Tensor] = {"tokens": Tensor((batch, q_len), "int32", "input")}

@@ -1,9 +1,10 @@
 """Fit a chip's efficiency parameters to measured timings, and report the model's error.
 
 Measurements are CSV files in `fabless/data/calibration/`: `<chip>_gemm.csv` (m, n, k,
-dtype and either measured_tflops or time_s) and `llm_latency.csv` (whole-model prefill or
-per-token decode times). The fit minimises the squared log ratio of predicted to measured
-time, so a 10% miss weighs the same on a 10 us GEMV as on a 1 s prefill.
+dtype and either measured_tflops or time_s), `<chip>_attention.csv` (one fused attention
+kernel) and `llm_latency.csv` (whole-model prefill or per-token decode times).
+The fit minimises the squared log ratio of predicted to measured time, so a 10% miss weighs
+the same on a 10 us GEMV as on a 1 s prefill.
 """
 
 import csv
@@ -18,11 +19,13 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from fabless.chip.spec import ChipSpec
+from fabless.graph.ops import Attention
 from fabless.model.precision import Precision
 from fabless.model.zoo import load_model_config
 from fabless.perf.calibration import Efficiency, family_efficiency
-from fabless.perf.estimate import estimate_gemm
+from fabless.perf.estimate import estimate_gemm, target_for
 from fabless.perf.memory import chips_needed
+from fabless.perf.rules import op_time
 from fabless.perf.serving import phase_time_s
 
 DATA = resources.files("fabless") / "data" / "calibration"
@@ -36,6 +39,9 @@ FITTED = (
     "step_overhead_s",
     "sequence_overhead_s",
     "sustained_compute",
+    "streamk",
+    "gemm_overlap_loss",
+    "boost_window_s",
 )
 """Parameters the fit moves; the rest keep their family defaults."""
 _BOUNDS = {
@@ -48,6 +54,9 @@ _BOUNDS = {
     # A millisecond per sequence per step would be a slower host than any engine measured.
     "sequence_overhead_s": (0.0, 1e-3),
     "sustained_compute": (0.5, 1.0),
+    "streamk": (0.5, 1.0),
+    "gemm_overlap_loss": (0.0, 1.0),
+    "boost_window_s": (0.0, 5e-3),
 }
 
 
@@ -55,7 +64,7 @@ _BOUNDS = {
 class Measurement:
     chip: str
     kind: str
-    """gemm, prefill or decode."""
+    """gemm, attention (one kernel), prefill or decode (whole-model steps)."""
     shape: tuple[tuple[str, str], ...]
     measured_s: float
     source: str
@@ -77,6 +86,11 @@ def load_measurements(chip_name: str) -> list[Measurement]:
                 seconds = 2.0 * m * n * k / (float(row["measured_tflops"]) * 1e12)
             shape: tuple[tuple[str, str], ...] = (("m", str(m)), ("n", str(n)), ("k", str(k)), ("dtype", row["dtype"]))
             rows.append(Measurement(chip_name, "gemm", shape, seconds, row.get("source", "")))
+    attention = DATA / f"{chip_name}_attention.csv"
+    if attention.is_file():
+        for row in _read_csv(attention):
+            shape = tuple((key, row[key]) for key in _ATTENTION_KEYS)
+            rows.append(Measurement(chip_name, "attention", shape, float(row["time_s"]), row.get("source", "")))
     latency = DATA / "llm_latency.csv"
     if latency.is_file():
         for row in _read_csv(latency):
@@ -91,10 +105,22 @@ def load_measurements(chip_name: str) -> list[Measurement]:
     return rows
 
 
+_ATTENTION_KEYS = ("phase", "batch", "q_len", "kv_len", "heads", "kv_heads", "head_dim", "dtype")
+
+
 def predict_s(chip: ChipSpec, measurement: Measurement, efficiency: Efficiency | None = None) -> float:
     shape = dict(measurement.shape)
     if measurement.kind == "gemm":
         return estimate_gemm(chip, int(shape["m"]), int(shape["n"]), int(shape["k"]), shape["dtype"], efficiency).time_s
+    if measurement.kind == "attention":
+        op = Attention(
+            name="attention", inputs=("q", "k", "v"), output="o",
+            batch=int(shape["batch"]), q_len=int(shape["q_len"]), kv_len=int(shape["kv_len"]),
+            heads=int(shape["heads"]), kv_heads=int(shape["kv_heads"]), head_dim=int(shape["head_dim"]),
+            causal=shape["phase"] == "prefill", act_dtype=shape["dtype"], kv_dtype=shape["dtype"],
+            compute_dtype=shape["dtype"],
+        )
+        return op_time(target_for(chip, efficiency), op).time_s
     config = load_model_config(shape["model"])
     precision = Precision.from_options(shape["weights_dtype"])
     batch, length = int(shape["batch"]), int(shape["seq_or_context"])
@@ -138,7 +164,7 @@ def fit(chips: list[ChipSpec], measurements: list[Measurement]) -> Efficiency:
 def fitted_toml(chip_names: list[str], efficiency: Efficiency, measurements: list[Measurement]) -> str:
     """[chip.NAME] sections recording the shared fit and what it was fitted to."""
     values = asdict(efficiency)
-    files = sorted({f"{m.chip}_gemm.csv" if m.kind == "gemm" else "llm_latency.csv" for m in measurements})
+    files = sorted({_file(m) for m in measurements})
     source = f"scripts/calibrate.py joint fit to {len(measurements)} measurements in {', '.join(files)}"
     sections = []
     for chip_name in chip_names:
@@ -147,6 +173,17 @@ def fitted_toml(chip_names: list[str], efficiency: Efficiency, measurements: lis
         lines.append(f'source = "{source}"')
         sections.append("\n".join(lines) + "\n")
     return "\n".join(sections)
+
+
+def _file(measurement: Measurement) -> str:
+    if measurement.kind in ("gemm", "attention"):
+        return f"{measurement.chip}_{measurement.kind}.csv"
+    return "llm_latency.csv"
+
+
+def held_out() -> set[str]:
+    """Chips whose measurements check a group's fit and never enter it (efficiency.toml [held_out])."""
+    return set(tomllib.loads((DATA / "efficiency.toml").read_text()).get("held_out", {}).get("chips", []))
 
 
 def calibration_groups() -> list[list[str]]:
@@ -167,13 +204,23 @@ def _informs(parameter: str, measurements: list[Measurement]) -> bool:
     if parameter == "matmul":
         return bool(dtypes & {"bf16", "fp16", "fp32"})
     if parameter == "attention":
-        return "prefill" in kinds
+        return "prefill" in kinds or any(dict(m.shape).get("phase") == "prefill" for m in measurements)
+    if parameter in ("streamk", "gemm_overlap_loss", "boost_window_s"):
+        # Tile choice, overlap and the boost window show only across a sweep of GEMM shapes:
+        # many m at one (n, k), from memory-bound to long compute-bound kernels.
+        sweeps: dict[tuple[str, ...], set[str]] = {}
+        for m in measurements:
+            if m.kind == "gemm":
+                shape = dict(m.shape)
+                sweeps.setdefault((shape["n"], shape["k"], shape["dtype"]), set()).add(shape["m"])
+        return any(len(ms) >= 4 for ms in sweeps.values())
     if parameter == "step_overhead_s":
         return bool(kinds - {"gemm"})
     if parameter == "sustained_compute":
-        # The power-capped rate shows in compute-bound whole steps: prefills. Decode steps are
-        # memory- and overhead-bound (a few tenths of a percent of a TP8 decode step at batch 16).
-        return "prefill" in kinds
+        # The power-capped rate shows in compute-bound whole steps (prefills) and in GEMMs that
+        # run past the boost window. Decode steps are memory- and overhead-bound (a few tenths of
+        # a percent of a TP8 decode step at batch 16).
+        return "prefill" in kinds or _informs("boost_window_s", measurements)
     if parameter == "sequence_overhead_s":
         # A per-sequence cost separates from the fixed step cost only across batch sizes.
         return len({dict(m.shape)["batch"] for m in measurements if m.kind != "gemm"}) > 1

@@ -1,5 +1,6 @@
 """The few efficiency parameters that turn peak rates into achieved ones, per family or chip."""
 
+import math
 import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import cache
@@ -35,6 +36,14 @@ class Efficiency:
     """Fraction of link bandwidth a large collective reaches."""
     allreduce_latency_s: float
     """Fixed cost of one all-reduce over a scale-up domain (the alpha term)."""
+    streamk: float = 0.0
+    """GPU: fraction of a data-parallel tile's rate a stream-K schedule of the same tile sustains
+    (its partial-tile fix-ups); 0 where the GEMM library has no stream-K."""
+    gemm_overlap_loss: float = 0.0
+    """GPU: fraction of the shorter of a GEMM's compute and HBM stream that does not overlap the other."""
+    boost_window_s: float = math.inf
+    """How long a kernel run back to back runs on the boost clock before the power cap holds it at
+    `sustained_compute`; infinite where no measurement shows the boost end (the isolated rate holds)."""
 
     def matmul_for(self, dtype: str) -> float:
         return self.matmul_fp8 if dtype in ("fp8", "int8") else self.matmul

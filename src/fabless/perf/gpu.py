@@ -2,22 +2,37 @@
 
 The tile a library picks trades tile efficiency against wave quantisation: 132 SMs waste
 a 133-tile GEMM almost half a wave, a 128x128 MXU wastes a 129-wide one. The model picks the
-fastest of the tile shapes cuBLAS/CUTLASS ship, with split-K when there are too few tiles
-to fill the SMs (decode shapes).
+fastest of the tile configurations cuBLAS/CUTLASS/hipBLASLt ship (`data/calibration/
+gpu_tiles.toml`), each run either as a data-parallel grid of whole waves, with split-K when
+there are too few tiles to fill the SMs (decode shapes), or as a stream-K schedule that deals
+every tile's k-loop evenly over the SMs at a fitted fix-up cost (`Efficiency.streamk`).
 """
 
 import math
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from fabless.chip.spec import ChipSpec
 from fabless.perf.calibration import Efficiency
 
-# CTA tiles (rows of A, columns of B) of Hopper/Blackwell/CDNA GEMM libraries. A library
-# uses no tile larger than the chip's macro tile (matrix rows x cols: what one SM's registers
-# hold), so Hopper stops at 128x256 while CDNA3's hipBLASLt also runs 256x256 and 256x192
-# (AMD's MAF blog, 2025, sizes MI300X GEMMs to whole 256x192 tiles). Smaller tiles run at a
-# lower fraction of SM peak because they reuse each loaded operand less.
-_TILES = ((256, 256, 1.0), (256, 192, 1.0), (128, 256, 1.0), (128, 128, 0.95), (64, 128, 0.85), (64, 64, 0.7))
 _MIN_K_PER_SPLIT = 512
+
+
+@dataclass(frozen=True)
+class Tile:
+    m: int
+    n: int
+    efficiency: float
+    """Fraction of the largest tile's rate this tile sustains (smaller tiles reuse operands less)."""
+
+
+@cache
+def tiles() -> tuple[Tile, ...]:
+    """The CTA tiles of the GPU GEMM libraries, from `data/calibration/gpu_tiles.toml`."""
+    raw = tomllib.loads((resources.files("fabless") / "data" / "calibration" / "gpu_tiles.toml").read_text())
+    return tuple(Tile(int(t["m"]), int(t["n"]), float(t["efficiency"])) for t in raw["tile"])
 
 
 class GpuFamily:
@@ -26,14 +41,18 @@ class GpuFamily:
         sm_flops_per_s *= eff.matmul_for(dtype)
         best = math.inf
         macro_tile = chip.core.matrix.rows * chip.core.matrix.cols
-        for tile_m, tile_n, tile_eff in _TILES:
-            if tile_m * tile_n > macro_tile:
+        for tile in tiles():
+            if tile.m * tile.n > macro_tile:
                 continue
-            tiles = groups * math.ceil(m / tile_m) * math.ceil(n / tile_n)
-            splits = max(1, min(chip.cores // tiles, k // _MIN_K_PER_SPLIT)) if tiles < chip.cores else 1
-            waves = math.ceil(tiles * splits / chip.cores)
-            tile_s = 2.0 * tile_m * tile_n * (k / splits) / (sm_flops_per_s * tile_eff)
-            best = min(best, waves * tile_s)
+            count = groups * math.ceil(m / tile.m) * math.ceil(n / tile.n)
+            tile_flops = 2.0 * tile.m * tile.n * k
+            rate = sm_flops_per_s * tile.efficiency
+            splits = max(1, min(chip.cores // count, k // _MIN_K_PER_SPLIT)) if count < chip.cores else 1
+            waves = math.ceil(count * splits / chip.cores)
+            best = min(best, waves * tile_flops / splits / rate)
+            if eff.streamk > 0.0:
+                # Stream-K: the work of every tile spread evenly over all SMs, no partial wave.
+                best = min(best, count * tile_flops / (chip.cores * rate * eff.streamk))
         return best
 
     def attention_s(
@@ -53,6 +72,18 @@ class GpuFamily:
         ctas = groups * math.ceil(q_rows / 128)
         occupancy = min(1.0, ctas / chip.cores)
         return flops / (peak * occupancy)
+
+
+def unoverlapped_s(eff: Efficiency, compute_s: float, memory_s: float) -> tuple[float, float]:
+    """A GEMM's compute and HBM stream, with the MMA work a weight-streaming GEMM does not hide.
+
+    A compute-bound GEMM hides its loads behind a deep pipeline of k-blocks; a memory-bound one
+    (few rows, each CTA one long k-range) cannot: its warps wait on each block's arrival and its
+    last blocks' MMAs and the split-K reduction run after the stream ends, so a fraction
+    `eff.gemm_overlap_loss` of its compute shows on top of the stream."""
+    if memory_s >= compute_s:
+        return compute_s, memory_s + eff.gemm_overlap_loss * compute_s
+    return compute_s, memory_s
 
 
 def _dtype(dtype: str) -> str:

@@ -10,7 +10,7 @@ from fabless.perf.calibration import Efficiency
 from fabless.perf.exchange import exchange_latency_s, exchanged_bytes, kv_round_trip_s, program_start_s
 from fabless.perf.family import Family
 from fabless.perf.fusion import FusedElementwise
-from fabless.perf.gpu import GpuFamily
+from fabless.perf.gpu import GpuFamily, unoverlapped_s
 from fabless.perf.results import OpTime
 from fabless.perf.systolic import SystolicFamily
 
@@ -66,6 +66,10 @@ def op_time(target: Target, op: Op, hidden_s: float = 0.0, first: bool = False) 
     compute_s, memory_s = rule(target, op, once)
     if target.sustained:
         compute_s /= target.eff.sustained_compute
+    elif compute_s > target.eff.boost_window_s:
+        # An isolated kernel runs its first `boost_window_s` on the boost clock, the rest capped.
+        boost = target.eff.boost_window_s
+        compute_s = boost + (compute_s - boost) / target.eff.sustained_compute
     # A compiled multi-core systolic program's HBM round trips (`exchange.py`); none elsewhere.
     exchanged = exchanged_bytes(target.chip, op)
     if exchanged:
@@ -104,7 +108,7 @@ def _memory_s(target: Target, cost: Cost) -> float:
 @register_cost_rule(MatMul)
 def _matmul(target: Target, op: MatMul, cost: Cost) -> tuple[float, float]:  # type: ignore[misc]
     compute = target.family.matmul_s(target.chip, target.eff, op.m, op.n, op.k, op.compute_dtype)
-    return compute, _memory_s(target, cost)
+    return _gpu_overlap(target, compute, _memory_s(target, cost))
 
 
 @register_cost_rule(MoeMatMul)
@@ -114,7 +118,14 @@ def _moe_matmul(target: Target, op: MoeMatMul, cost: Cost) -> tuple[float, float
     compute = target.family.matmul_s(
         target.chip, target.eff, rows_per_expert, op.n, op.k, op.compute_dtype, groups=experts
     )
-    return compute, _memory_s(target, cost)
+    return _gpu_overlap(target, compute, _memory_s(target, cost))
+
+
+def _gpu_overlap(target: Target, compute_s: float, memory_s: float) -> tuple[float, float]:
+    """A GPU GEMM kernel overlaps its loads and MMAs only in its main loop (`gpu.unoverlapped_s`)."""
+    if isinstance(target.family, GpuFamily):
+        return unoverlapped_s(target.eff, compute_s, memory_s)
+    return compute_s, memory_s
 
 
 @register_cost_rule(Attention)
