@@ -39,7 +39,7 @@ def _root(
 
 
 # Each module registers its commands on `app` when imported.
-_COMMAND_MODULES = ("chip", "model", "estimate", "compare", "run", "asm", "trace", "rtl", "cost", "serve")
+_COMMAND_MODULES = ("chip", "model", "estimate", "compare", "run", "asm", "trace", "rtl", "cost", "serve", "explore")
 
 for _module in _COMMAND_MODULES:
     importlib.import_module(f"fabless.cli.{_module}")
