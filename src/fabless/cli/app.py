@@ -8,6 +8,7 @@ compiler, the simulators, the RTL generator or matplotlib.
 import importlib
 import os
 import sys
+import warnings
 
 import typer
 
@@ -51,6 +52,7 @@ INTERNAL_ERROR_EXIT = 70
 
 def main() -> None:
     """Entry point: bad input becomes one line on stderr and exit code 2; a bug, one line and 70."""
+    warnings.showwarning = _one_line_warning
     try:
         # Without standalone mode click returns an Exit's code instead of exiting with it.
         code = app(standalone_mode=False, prog_name="fabless")
@@ -81,6 +83,11 @@ def main() -> None:
         )
         sys.exit(INTERNAL_ERROR_EXIT)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    """A caveat the user should read (a context past the model's window), as one line, not a source listing."""
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _first_line(error: BaseException) -> str:
