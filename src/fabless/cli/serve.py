@@ -229,9 +229,11 @@ def _rate(text: str) -> float:
         value = float(text)
     except ValueError:
         raise FablessError(f"--rate takes requests per second or auto (got {shown(text)})") from None
+    # A number echoes as typed (nan, -3); only a page of digits is cut short.
+    echo = text if len(text) <= 40 else shown(text)
     if not (math.isfinite(value) and 0 < value <= MAX_RATE_PER_S):
         raise FablessError(f"--rate must be auto or a number of requests per second in (0, {MAX_RATE_PER_S:g}] "
-                           f"(got {shown(text)})")
+                           f"(got {echo})")
     return value
 
 
