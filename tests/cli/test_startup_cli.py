@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("fabless.compiler", "fabless.cyclesim", "fabless.rtl", "fabless.funcsim", "matplotlib", "torch", "amaranth")
+HEAVY = ("fabless.compiler", "fabless.cyclesim", "fabless.rtl", "fabless.funcsim", "matplotlib", "torch", "amaranth",
+         "gguf", "tokenizers", "safetensors", "scipy")
+"""Layers and libraries a quick command never needs: each costs tens to hundreds of ms to import."""
 
 PROBE = """
 import contextlib, io, json, sys
@@ -15,7 +17,7 @@ with contextlib.redirect_stdout(io.StringIO()):
         main()
     except SystemExit as stop:
         assert not stop.code, stop.code
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("fabless", "matplotlib", "torch", "amaranth"))))
+print(json.dumps(sorted(sys.modules)))
 """
 
 
@@ -38,3 +40,7 @@ def test_help_loads_only_the_command_line():
 def test_chip_list_and_estimate_gemm_load_no_compiler_simulator_rtl_or_plotting():
     assert _heavy(loaded_modules("chip", "list")) == set()
     assert _heavy(loaded_modules("estimate", "gemm", "--chip", "h100", "--m", "64", "--n", "64", "--k", "64")) == set()
+
+
+def test_compare_loads_no_checkpoint_tokenizer_or_reference_library():
+    assert _heavy(loaded_modules("compare", "--model", "llama-3-8b", "--chips", "h100,fab1", "--batch", "1")) == set()
