@@ -95,7 +95,6 @@ def test_a_name_that_is_not_a_plain_identifier_is_refused(tmp_path: Path, name: 
 @pytest.mark.parametrize(("old", "new", "field"), [
     ('vendor = "Fabless"', 'vendor = "Fab\\u001b[2Jless"', "vendor"),
     ('display_name = "', 'display_name = "\\r', "display_name"),
-    ('process_node = "N3"', 'process_node = "N3\\n"', "process_node"),
     ('generation = "HBM3E"', 'generation = "HBM3E\\u202e"', "hbm.generation"),
     ('[sources]\n', '[sources]\n"a\\nb" = "x"\n', r"sources.a\nb.[key]"),
     ('[sources]\n', '[sources]\nclock = "\\u0000"\n', "sources.clock"),
@@ -168,3 +167,12 @@ def test_a_file_that_is_not_a_chip_description_is_one_line_error(tmp_path: Path,
     path = tmp_path / "chip.toml"
     path.write_bytes(content)
     assert message in _rejected(path)
+
+
+@pytest.mark.parametrize("node", ["TSMC N3", "<b>N3</b>", "N3; rm -rf", "", "N" * 17])
+def test_a_process_node_is_a_short_token(node):
+    text = (resources.files("fabless") / "data" / "chips" / "fab1.toml").read_text()
+    hostile = text.replace('process_node = "N3"', f"process_node = {node!r}", 1)
+    assert hostile != text
+    with pytest.raises(FablessError, match=r"^fab1-hostile: process_node: must be a node class such as N3, N4P"):
+        parse_chip(hostile, origin="fab1-hostile")

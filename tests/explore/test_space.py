@@ -22,6 +22,9 @@ HEAD = 'base = "fab1"\nprefix = "t"\n[params]\n'
     ('cores = { low = 1, high = 4, extra = 1 }', "params.cores.extra: Extra inputs are not permitted"),
     ('clock_ghz = { low = 1.0, high = nan }', "params.clock_ghz.high"),
     ('clock_ghz = { low = 1.0, high = 2.0, step = 0.3 }', "is not a multiple of step"),
+    ('"core.sram.mib" = { low = 16, high = 64, step = 1e300 }', "params.core.sram.mib: step 1e+300 is larger than"),
+    ('"links.gb_s_per_direction" = { choices = [-1e-300, 100] }', "values must not be negative (got -1e-300)"),
+    ('process_node = { choices = ["N3", "<script>x</script>"] }', "params.process_node: value '<script>x</script>'"),
 ])
 def test_a_bad_space_is_one_line_naming_the_field(write, params, message):
     path = write("space.toml", HEAD + params + "\n")
@@ -58,3 +61,8 @@ def test_derived_fields_follow_the_searched_ones(shipped):
 def test_a_generated_chip_file_parses_back_to_the_same_spec(shipped):
     design = build_design(load_space(shipped[0]), {"cores": 12, "clock_ghz": 1.7}, "fab2-t00001", default_ppa())
     assert parse_chip(chip_toml(design.chip), "generated") == design.chip
+
+
+def test_a_base_file_that_is_not_there_names_the_space_and_field(write):
+    with pytest.raises(FablessError, match=r"space.toml: base: .*nowhere/chip.toml does not exist"):
+        load_space(write("space.toml", 'base = "nowhere/chip.toml"\nprefix = "t"\n[params]\ncores = { choices = [4] }'))

@@ -15,6 +15,7 @@ from . import (
     kind_chip,
     kind_cli_flags,
     kind_cli_outputs,
+    kind_explore,
     kind_gguf,
     kind_model_config,
     kind_program,
@@ -37,6 +38,7 @@ KINDS: dict[str, Kind] = {
         kind_cli_outputs.KIND,
         kind_model_config.KIND,
         kind_trace.KIND,
+        kind_explore.KIND,
     )
 }
 EXAMPLES_KEPT = 5

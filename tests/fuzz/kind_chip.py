@@ -20,7 +20,7 @@ from .textfile import mutate_text_file
 from .tree import Path as TreePath
 
 FILE = "chip.toml"
-_FREE_TEXT = {"display_name", "vendor", "process_node", "generation", "notes"}
+_FREE_TEXT = {"display_name", "vendor", "generation", "notes"}  # process_node is a node-class token
 _ZERO_OK = {"shared_sram_mib", "links.count", "links.gb_s_per_direction"}
 _COUNTS = {"count", "rows", "cols", "weight_buffers", "lanes", "cores", "stacks", "domain_chips", "dies"}
 

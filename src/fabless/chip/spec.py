@@ -6,6 +6,7 @@ described in the same terms as a systolic chip: its SMs are cores and its tensor
 are matrix units, so one performance model reads both.
 """
 
+import re
 import unicodedata
 from typing import Annotated, Literal
 
@@ -56,6 +57,17 @@ def _multiline(value: str) -> str:
 
 
 RegistryName = Annotated[str, AfterValidator(_registry_name)]
+_NODE_CLASS = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]{0,15}")
+
+
+def _node_class(text: str) -> str:
+    # A node class keys the ppa tables and reaches reports and generated files: a short token.
+    if not _NODE_CLASS.fullmatch(text):
+        raise ValueError("must be a node class such as N3, N4P or 18A: 1-16 letters, digits, '+', '.', '_' or '-'")
+    return text
+
+
+NodeClass = Annotated[str, AfterValidator(_node_class)]
 Label = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_visible)]
 """One line of printable text: a product, vendor, node or memory name."""
 SourceText = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_visible)]
@@ -189,7 +201,7 @@ class ChipSpec(_Spec):
     display_name: Label
     vendor: Label
     family: Literal["systolic", "gpu"] = Field(description="which performance-model family times it")
-    process_node: Label = Field(description="foundry node class, e.g. N3, N4, N5")
+    process_node: NodeClass = Field(description="foundry node class, e.g. N3, N4, N5")
     # 20 GHz is 3x the fastest shipped logic clock; a million cores is past a wafer-scale
     # part's 900,000.
     clock_ghz: float = Field(gt=0, le=20)

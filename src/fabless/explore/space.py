@@ -160,13 +160,12 @@ def parse_space(raw: dict[str, Any], origin: str, folder: Path | None = None) ->
 
 
 def _load_base(base: str, origin: str, folder: Path | None) -> ChipSpec:
+    target: str | Path = base
     if base.endswith(".toml") or "/" in base:
         path = Path(base)
-        if not path.is_absolute() and folder is not None:
-            path = folder / path
-        return load_chip(path)
+        target = folder / path if not path.is_absolute() and folder is not None else path
     try:
-        return load_chip(base)
+        return load_chip(target)
     except FablessError as error:
         raise FablessError(f"{origin}: base: {error}") from None
 
@@ -179,6 +178,10 @@ def _param(origin: str, path: str, given: ParamSpec, known: dict[str, Kind]) -> 
         message = str(unknown_name_error("field", path, sorted(known)))
         raise FablessError(f"{where}: {message}")
     kind = known[path]
+    # Every numeric field of a chip is a size, a count or a rate: none is negative.
+    numbers = [v for v in (*(given.choices or ()), given.low, given.high) if isinstance(v, int | float)]
+    if any(v < 0 for v in numbers):
+        raise FablessError(f"{where}: values must not be negative (got {min(numbers)!r})")
     if given.choices is not None:
         for value in given.choices:
             _check_choice_type(where, kind, value)
@@ -188,6 +191,8 @@ def _param(origin: str, path: str, given: ParamSpec, known: dict[str, Kind]) -> 
     assert given.low is not None and given.high is not None
     if kind == "int" and not all(float(v).is_integer() for v in (given.low, given.high, given.step or 1)):
         raise FablessError(f"{where}: is a whole number; low, high and step must be whole")
+    if given.step is not None and given.step > given.high - given.low > 0:
+        raise FablessError(f"{where}: step {given.step:g} is larger than the range {given.low:g}..{given.high:g}")
     if given.step is not None and not math.isclose((given.high - given.low) / given.step,
                                                    round((given.high - given.low) / given.step), abs_tol=1e-9):
         raise FablessError(f"{where}: high - low ({given.high - given.low:g}) is not a multiple of step {given.step:g}")
