@@ -5,6 +5,7 @@ the result, so a generator never has to guess.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,3 +125,23 @@ def insert_non_utf8(rng: random.Random, data: bytes) -> tuple[str, bytes]:
 
 def add_bom(data: bytes) -> tuple[str, bytes]:
     return "UTF-8 byte-order mark", b"\xef\xbb\xbf" + data
+
+
+def mutate_bytes(
+    rng: random.Random,
+    data: bytes,
+    non_utf8: Expect,
+    random_expect: Callable[[bytes], Expect] = lambda _: Expect.INVALID,
+) -> tuple[str, bytes, Expect]:
+    """One byte-level mutation of a whole file; the format says what undecodable or random bytes must do."""
+    operation = rng.choice(("truncate", "flip", "random", "non-utf8", "bom"))
+    if operation == "truncate":
+        return (*truncate(rng, data), Expect.ANY)
+    if operation == "flip":
+        return (*flip_bits(rng, data), Expect.ANY)
+    if operation == "random":
+        label, noise = random_bytes(rng)
+        return label, noise, random_expect(noise)
+    if operation == "non-utf8":
+        return (*insert_non_utf8(rng, data), non_utf8)
+    return (*add_bom(data), Expect.VALID)

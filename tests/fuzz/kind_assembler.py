@@ -95,7 +95,8 @@ def _mutate(rng: random.Random, lines: list[str]) -> tuple[str, bytes, Expect]:
     if operation == "control":
         words[field_at] += "\x00\x1b[2J"
         return _lines(lines, at, words, f"{edit} control characters after {name}", Expect.INVALID)
-    return _bytes(rng, text.encode())
+    # Read as the CLI reads text, undecodable bytes become U+FFFD: harmless in a comment.
+    return hostile.mutate_bytes(rng, text.encode(), non_utf8=Expect.ANY, random_expect=_blank_is_empty)
 
 
 def _lines(lines: list[str], at: int, words: list[str], label: str, expect: Expect) -> tuple[str, bytes, Expect]:
@@ -107,21 +108,9 @@ def _text(lines: list[str]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _bytes(rng: random.Random, data: bytes) -> tuple[str, bytes, Expect]:
-    operation = rng.choice(("truncate", "flip", "random", "non-utf8", "bom"))
-    if operation == "truncate":
-        return (*hostile.truncate(rng, data), Expect.ANY)
-    if operation == "flip":
-        return (*hostile.flip_bits(rng, data), Expect.ANY)
-    if operation == "random":
-        label, noise = hostile.random_bytes(rng)
-        # A byte of blank space or a lone '#' is an empty program, which assembles to nothing.
-        blank = noise.decode("utf-8", "replace").split("#", 1)[0].strip() == ""
-        return label, noise, Expect.ANY if blank else Expect.INVALID
-    if operation == "non-utf8":
-        # Read as the CLI reads text, undecodable bytes become U+FFFD: harmless in a comment.
-        return (*hostile.insert_non_utf8(rng, data), Expect.ANY)
-    return (*hostile.add_bom(data), Expect.VALID)
+def _blank_is_empty(noise: bytes) -> Expect:
+    # A byte of blank space or a lone '#' is an empty program, which assembles to nothing.
+    return Expect.ANY if noise.decode("utf-8", "replace").split("#", 1)[0].strip() == "" else Expect.INVALID
 
 
 def execute(case: Case, folder: Path) -> Verdict:

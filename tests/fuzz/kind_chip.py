@@ -16,7 +16,7 @@ from .cases import Case, Expect, Verdict
 from .emit import toml_text
 from .hostile import Slot
 from .kinds import Kind
-from .textfile import mutate_text_file
+from .textfile import mutated_file_case
 from .tree import Path as TreePath
 
 FILE = "chip.toml"
@@ -44,15 +44,7 @@ def slot_of(where: TreePath) -> Slot:
 
 def generate(rng: random.Random, index: int) -> Case:
     preset, tree = rng.choice(sorted(seeds().items()))
-    mutation = mutate_text_file(rng, tree, toml_text, slot_of, duplicate=Expect.INVALID)
-    return Case(
-        kind="chip",
-        index=index,
-        mutation=f"{preset}: {mutation.label}",
-        expect=mutation.expect,
-        files={FILE: mutation.data},
-        names=(FILE,),
-    )
+    return mutated_file_case(rng, index, "chip", preset, tree, FILE, toml_text, slot_of, duplicate=Expect.INVALID)
 
 
 def execute(case: Case, folder: Path) -> Verdict:

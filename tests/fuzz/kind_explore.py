@@ -15,7 +15,7 @@ from .cases import Case, Expect, Verdict
 from .emit import toml_text
 from .hostile import Slot
 from .kinds import Kind
-from .textfile import mutate_text_file
+from .textfile import mutated_file_case
 from .tree import Path as TreePath
 
 SPACE, WORKLOAD = "space.toml", "workload.toml"
@@ -45,14 +45,8 @@ def _slot_of(file: str) -> Any:
 
 def generate(rng: random.Random, index: int) -> Case:
     file = rng.choice(sorted(_SEEDS))
-    mutation = mutate_text_file(rng, seeds()[file], toml_text, _slot_of(file), duplicate=Expect.INVALID)
-    return Case(
-        kind="explore-inputs",
-        index=index,
-        mutation=f"{_SEEDS[file]}: {mutation.label}",
-        expect=mutation.expect,
-        files={file: mutation.data},
-        names=(file,),
+    return mutated_file_case(
+        rng, index, "explore-inputs", _SEEDS[file], seeds()[file], file, toml_text, _slot_of(file), Expect.INVALID
     )
 
 

@@ -16,7 +16,7 @@ from .cases import Case, Expect, Verdict
 from .emit import json_text
 from .hostile import Slot
 from .kinds import Kind
-from .textfile import mutate_text_file
+from .textfile import mutated_file_case
 from .tree import Path as TreePath
 
 FILE = "config.json"
@@ -68,15 +68,7 @@ def slot_of(where: TreePath) -> Slot:
 
 def generate(rng: random.Random, index: int) -> Case:
     name, tree = rng.choice(sorted(seeds().items()))
-    mutation = mutate_text_file(rng, tree, json_text, slot_of, duplicate=Expect.ANY)
-    return Case(
-        kind="model-config",
-        index=index,
-        mutation=f"{name}: {mutation.label}",
-        expect=mutation.expect,
-        files={FILE: mutation.data},
-        names=(FILE,),
-    )
+    return mutated_file_case(rng, index, "model-config", name, tree, FILE, json_text, slot_of, duplicate=Expect.ANY)
 
 
 def execute(case: Case, folder: Path) -> Verdict:

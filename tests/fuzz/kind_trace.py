@@ -99,20 +99,7 @@ def _mutate(rng: random.Random, rows: list[Row], is_csv: bool) -> tuple[str, byt
         junk: list[Any] = [*rows]
         junk.insert(at, rng.choice(([1, 2, 3], 42, "text", None, hostile.deep_list())))
         return f"line {at + 1} is not an object", jsonl_text(junk).encode(), Expect.INVALID
-    return _bytes(rng, emit(rows).encode())
-
-
-def _bytes(rng: random.Random, data: bytes) -> tuple[str, bytes, Expect]:
-    operation = rng.choice(("truncate", "flip", "random", "non-utf8", "bom"))
-    if operation == "truncate":
-        return (*hostile.truncate(rng, data), Expect.ANY)
-    if operation == "flip":
-        return (*hostile.flip_bits(rng, data), Expect.ANY)
-    if operation == "random":
-        return (*hostile.random_bytes(rng), Expect.INVALID)
-    if operation == "non-utf8":
-        return (*hostile.insert_non_utf8(rng, data), Expect.INVALID)
-    return (*hostile.add_bom(data), Expect.VALID)
+    return hostile.mutate_bytes(rng, emit(rows).encode(), non_utf8=Expect.INVALID)
 
 
 def execute(case: Case, folder: Path) -> Verdict:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import hostile
-from .cases import Expect
+from .cases import Case, Expect
 from .emit import json_text
 from .tree import SlotOf, mutate_tree
 
@@ -51,6 +51,29 @@ def mutate_text_file(
         return FileMutation(label, data, Expect.INVALID)
     label, data = hostile.add_bom(text)
     return FileMutation(label, data, Expect.VALID)
+
+
+def mutated_file_case(
+    rng: random.Random,
+    index: int,
+    kind: str,
+    seed: str,
+    tree: dict[str, Any],
+    file: str,
+    emit: Emit,
+    slot_of: SlotOf,
+    duplicate: Expect,
+) -> Case:
+    """The case of one kind that writes a mutation of `tree` (the seed named `seed`) as `file`."""
+    mutation = mutate_text_file(rng, tree, emit, slot_of, duplicate)
+    return Case(
+        kind=kind,
+        index=index,
+        mutation=f"{seed}: {mutation.label}",
+        expect=mutation.expect,
+        files={file: mutation.data},
+        names=(file,),
+    )
 
 
 def _duplicate_line(rng: random.Random, tree: dict[str, Any], text: bytes, expect: Expect) -> FileMutation:
