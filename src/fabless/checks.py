@@ -47,7 +47,12 @@ def shown(value: object) -> str:
         text = repr(value)
     except ValueError:  # ints past 4,300 digits refuse str()
         return "a number of more than 4,300 digits"
-    return text if len(text) <= 40 else text[:37] + "..."
+    return clip(text, 40)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """`text` cut to `limit` characters, ending "...", so an error repeating a huge argument stays short."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _float(value: object) -> float | None:

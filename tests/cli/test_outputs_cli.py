@@ -115,7 +115,7 @@ def test_a_writer_failing_part_way_leaves_no_file_and_no_temporary(name, tmp_pat
     assert list(folder.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["asm", "disasm", "trace", "cost --plot", "tco --plot", "serve --plot"])
+@pytest.mark.parametrize("name", WRITERS)
 def test_new_files_get_the_umask_mode(name, tmp_path, cli, binary):
     out = tmp_path / "result.png"
     previous = os.umask(0o002)
@@ -128,7 +128,7 @@ def test_new_files_get_the_umask_mode(name, tmp_path, cli, binary):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"gemm.bin", "result.png"})
 
 
-@pytest.mark.parametrize("name", ["asm", "disasm", "trace", "cost --plot", "tco --plot", "serve --plot"])
+@pytest.mark.parametrize("name", WRITERS)
 def test_dev_null_is_written_to_not_replaced(name, tmp_path, cli, binary):
     before = os.stat("/dev/null")
     code, _, err = cli(*_args(name, Path("/dev/null"), binary))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from fabless.checks import clip
 from fabless.chip.spec import ChipSpec
 from fabless.errors import FablessError, unknown_name_error
 from fabless.files import MIB, parse_toml, read_text
@@ -73,4 +74,4 @@ def _shown(text: str, limit: int = _SHOWN_CHARS) -> str:
     """`text` on one line and at most `limit` characters, for an error message."""
     if not text.isprintable():
         text = repr(text)[1:-1]
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clip(text, limit)

@@ -48,9 +48,9 @@ def generate(
 ) -> None:
     """Write the Verilog of one core of the chip (MXU, accumulator, scratchpad, controller)."""
     from fabless.chip import load_chip
-    from fabless.files import check_output_path, output_directory, write_output
+    from fabless.files import check_output_path, output_directory
     from fabless.rtl.config import RtlConfig, rate_note
-    from fabless.rtl.verilog import TOP_MODULE, VERILOG, generate_verilog
+    from fabless.rtl.verilog import TOP_MODULE, VERILOG, generate_verilog, save_verilog
 
     spec = load_chip(chip)
     what = VERILOG
@@ -65,7 +65,7 @@ def generate(
     started = time.perf_counter()
     with progress(f"generating the {spec.core.matrix.rows}x{spec.core.matrix.cols} core of {spec.name}"):
         text = generate_verilog(RtlConfig.from_chip(spec), spec.name)
-    path = write_output(output_directory(out, what) / f"{TOP_MODULE}.v", text, what)
+    path = save_verilog(text, out)
     modules = text.count("\nmodule ") + text.startswith("module ")
     out_console = console()
     out_console.print(

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fabless.checks import clip
 from fabless.cli import options
 from fabless.cli.app import app
 from fabless.cli.console import console, print_table
@@ -222,7 +223,7 @@ def _similarities(out: Console, texts: list[str], cosine: list[list[float]]) -> 
     for index in range(len(texts)):
         table.add_column(f"#{index + 1}", justify="right")
     for index, text in enumerate(texts):
-        label = f"#{index + 1} {text if len(text) <= 40 else text[:37] + '...'}"
+        label = f"#{index + 1} {clip(text, 40)}"
         table.add_row(label, *(f"{value:.4f}" for value in cosine[index]))
     print_table(out, table)
 

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from fabless.checks import clip
 from fabless.errors import FablessError
 
 KIB = 2**10
@@ -93,7 +94,7 @@ def read_toml(path: str | Path, what: str, limit_bytes: int) -> dict[str, Any]:
 
 def _short(error: Exception) -> str:
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return message if len(message) <= 120 else message[:117] + "..."
+    return clip(message, 120)
 
 
 def _size(n: int) -> str:

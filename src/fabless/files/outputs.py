@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from fabless.checks import clip
 from fabless.errors import FablessError
 
 
@@ -58,9 +59,8 @@ def _well_formed(path: str | Path, what: str) -> Path:
     encoded = os.fsencode(text)
     longest = max(len(part) for part in encoded.split(b"/"))
     if longest > NAME_MAX or len(encoded) > PATH_MAX:
-        shown = text if len(text) <= 60 else text[:57] + "..."
         raise FablessError(
-            f"cannot write {what} to {shown}: a file name is at most {NAME_MAX} bytes and a path {PATH_MAX}"
+            f"cannot write {what} to {clip(text, 60)}: a file name is at most {NAME_MAX} bytes and a path {PATH_MAX}"
         )
     return Path(text)
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from fabless.checks import clip
 from fabless.chip.registry import first_problem
 from fabless.chip.spec import Label
 from fabless.errors import FablessError
@@ -196,8 +197,8 @@ def load_ppa_data(overrides: Sequence[str] = (), override_files: Sequence[str | 
             sources[dotted] = f"override file {file}"
     for item in overrides:
         dotted, value = _parse_assignment(item)
-        _assign(raw, dotted, value, origin=f"--set {_clip(item)}")
-        sources[dotted] = f"user override --set {_clip(item)}"
+        _assign(raw, dotted, value, origin=f"--set {clip(item)}")
+        sources[dotted] = f"user override --set {clip(item)}"
     groups: dict[str, dict[str, Any]] = {name: {} for name in DATA_FILES}
     for key, value in raw.items():
         groups[owner[key]][key] = value
@@ -226,28 +227,23 @@ def _parse_assignment(item: str) -> tuple[str, Any]:
     dotted, sep, text = item.partition("=")
     dotted, text = dotted.strip(), text.strip()
     if not sep or not dotted or not text:
-        raise FablessError(f"--set {_clip(repr(item))} is not KEY=VALUE: write e.g. --set wafer_price_usd.N3=20000")
+        raise FablessError(f"--set {clip(repr(item))} is not KEY=VALUE: write e.g. --set wafer_price_usd.N3=20000")
     if not item.isprintable():
-        raise FablessError(f"--set {_clip(repr(item))} holds control characters: write one KEY=VALUE on one line")
+        raise FablessError(f"--set {clip(repr(item))} holds control characters: write one KEY=VALUE on one line")
     if _WORD.fullmatch(text) and text not in ("nan", "inf", "true", "false"):
         return dotted, text  # a bare word such as `murphy` is a string
-    return dotted, parse_toml(f"v = {text}", f"--set {_clip(item)}")["v"]
-
-
-def _clip(text: str, limit: int = 80) -> str:
-    """`text` cut to `limit` characters, so an error repeating a huge argument stays short."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return dotted, parse_toml(f"v = {text}", f"--set {clip(item)}")["v"]
 
 
 def _assign(raw: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
     """Set `raw[a][b][c] = value` for `a.b.c`; the top key must exist so typos fail loudly."""
-    shown = _clip(dotted if dotted.isprintable() else repr(dotted))
+    shown = clip(dotted if dotted.isprintable() else repr(dotted))
     if not dotted.isprintable():
         raise FablessError(f"{origin}: key {shown} holds control characters: name a key of src/fabless/data/ppa/*.toml")
     parts = dotted.split(".")
     if parts[0] not in raw:
         raise FablessError(
-            f"{origin}: unknown PPA data key {_clip(parts[0])!r}: see src/fabless/data/ppa/*.toml for the keys"
+            f"{origin}: unknown PPA data key {clip(parts[0])!r}: see src/fabless/data/ppa/*.toml for the keys"
         )
     node = raw
     for part in parts[:-1]:
@@ -255,13 +251,13 @@ def _assign(raw: dict[str, Any], dotted: str, value: Any, origin: str) -> None:
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise FablessError(f"{origin}: {shown} goes inside a number: set {_clip(part)} itself")
+            raise FablessError(f"{origin}: {shown} goes inside a number: set {clip(part)} itself")
         node = child
     old = node.get(parts[-1])
     if isinstance(old, dict):
         raise FablessError(f"{origin}: {shown} is a table: set one of its entries, e.g. {shown}.{next(iter(old))}")
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise FablessError(f"{origin}: {shown} must be a number or a word (got {_clip(repr(value))})")
+        raise FablessError(f"{origin}: {shown} must be a number or a word (got {clip(repr(value))})")
     node[parts[-1]] = value
 
 

@@ -54,7 +54,11 @@ def write_verilog(config: RtlConfig, out_dir: Path, chip_name: str = "custom") -
     `out_dir` is created if missing (its parent must exist), and only once the Verilog is
     generated, so a failed generation leaves no empty folder behind.
     """
-    text = generate_verilog(config, chip_name)
+    return save_verilog(generate_verilog(config, chip_name), out_dir)
+
+
+def save_verilog(text: str, out_dir: Path) -> Path:
+    """Write generated `text` as `fabless_core.v` into `out_dir` (created if missing) whole or not at all."""
     return write_output(output_directory(out_dir, VERILOG) / f"{TOP_MODULE}.v", text, VERILOG)
 
 
