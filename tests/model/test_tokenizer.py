@@ -1,5 +1,6 @@
 """Tokenizers: SmolLM2's rebuilt from its GGUF against a from-scratch byte-level BPE, MiniLM's ids."""
 
+import json
 import re
 import string
 from collections.abc import Callable
@@ -142,8 +143,6 @@ def test_random_llama_tokenizer_chat_prompt(tmp_path) -> None:
 
 
 def test_non_chatml_template_is_rejected(tmp_path) -> None:
-    import json
-
     from fabless.model.checkpoint import load_checkpoint
 
     write_random_checkpoint(tmp_path, RandomModel())
@@ -155,8 +154,6 @@ def test_non_chatml_template_is_rejected(tmp_path) -> None:
 
 
 def test_special_ids_fall_back_to_config_json(tmp_path) -> None:
-    import json
-
     from fabless.model.checkpoint import load_checkpoint
 
     write_random_checkpoint(tmp_path, RandomModel())
@@ -169,8 +166,6 @@ def test_special_ids_fall_back_to_config_json(tmp_path) -> None:
 
 
 def _llama_dir(tmp_path: Path) -> Path:
-    from fabless.model.random_checkpoint import write_random_checkpoint
-
     return write_random_checkpoint(tmp_path, RandomModel())
 
 
@@ -190,8 +185,6 @@ def _llama_dir(tmp_path: Path) -> Path:
     ],
 )
 def test_bad_tokenizer_files_name_the_file_and_field(tmp_path, file: str, content, message: str) -> None:
-    import json
-
     directory = _llama_dir(tmp_path)
     if file == "config.json":
         raw = json.loads((directory / file).read_text())
@@ -207,8 +200,6 @@ def test_bad_tokenizer_files_name_the_file_and_field(tmp_path, file: str, conten
 
 
 def test_bpe_merge_outside_the_vocabulary_is_an_error_not_a_panic(tmp_path) -> None:
-    import json
-
     directory = _llama_dir(tmp_path)
     spec = json.loads((directory / "tokenizer.json").read_text())
     vocab = spec["model"]["vocab"]

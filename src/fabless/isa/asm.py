@@ -18,7 +18,7 @@ from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.isa.fields import FP32_MAX, MNEMONICS, FieldSpec, Instruction, check_field
 from fabless.isa.instructions import LinkSend, SemSignal, SemWait
-from fabless.isa.program import Program, parse_stream
+from fabless.isa.program import MAX_SEMAPHORES, Program, parse_stream
 
 
 def assemble(text: str, origin: str = "program") -> Program:
@@ -68,7 +68,9 @@ def assemble(text: str, origin: str = "program") -> Program:
 def _semaphore_count(where: str, words: list[str]) -> int:
     # ASCII digits only: str.isdigit() also takes superscripts that int() refuses.
     if len(words) != 2 or not words[1].isascii() or not words[1].isdigit() or len(words[1]) > 6:
-        raise FablessError(f"{where}: write `.semaphores <count>` with a count of 0..65536, e.g. `.semaphores 2`")
+        raise FablessError(
+            f"{where}: write `.semaphores <count>` with a count of 0..{MAX_SEMAPHORES}, e.g. `.semaphores 2`"
+        )
     return int(words[1])
 
 

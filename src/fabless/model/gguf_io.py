@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from gguf import GGUFReader, ReaderTensor, quants
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from fabless.checks import shown
 from fabless.errors import FablessError
@@ -21,7 +21,7 @@ from fabless.model.gguf_header import check_gguf_header
 from fabless.model.hf_config import MAX_VOCAB
 from fabless.model.layout import checkpoint_layout
 from fabless.model.tokenizer import Tokenizer
-from fabless.model.validation import PlainText, StrictModel, problem_line
+from fabless.model.validation import PlainText, StrictModel, validated
 
 _GLOBAL_NAMES = {
     "token_embd.weight": "model.embed_tokens.weight",
@@ -197,10 +197,7 @@ def _tokenizer(fields: dict[str, Any], path: Path) -> Tokenizer:
             f"{path}: GGUF tokenizer model {shown(model)} is not supported (only byte-level BPE, "
             "'gpt2'); load the Hugging Face checkpoint with its tokenizer.json instead"
         )
-    try:
-        v = _GgufTokenizerJson.model_validate(fields)
-    except ValidationError as error:
-        raise FablessError(f"{path}: {problem_line(error, str(path))}") from None
+    v = validated(_GgufTokenizerJson, fields, str(path))
     return Tokenizer.from_gguf_vocab(
         tokens=v.tokens,
         merges=v.merges,

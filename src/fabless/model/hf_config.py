@@ -41,6 +41,8 @@ RopeFactor = Annotated[float, above_zero(MAX_ROPE_FACTOR)]
 # The RoPE scalings `rope.py` implements; any other kind would silently run as "default".
 RopeKind = Literal["default", "linear", "llama3"]
 ROPE_KINDS: tuple[str, ...] = get_args(RopeKind)
+LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
+"""The `rope_scaling` keys llama3 scaling reads; `config` checks them, `rope` uses them."""
 
 
 class RopeScalingJson(StrictModel):

@@ -11,9 +11,7 @@ import numpy as np
 from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig
-from fabless.model.hf_config import MAX_ROPE_THETA, ROPE_KINDS
-
-_LLAMA3_KEYS = ("factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings")
+from fabless.model.hf_config import LLAMA3_KEYS, MAX_ROPE_THETA, ROPE_KINDS
 
 
 def rope_inverse_frequencies(config: ModelConfig) -> np.ndarray:
@@ -32,10 +30,10 @@ def rope_inverse_frequencies(config: ModelConfig) -> np.ndarray:
     if kind == "linear":
         inv_freq = inv_freq / float(scaling["factor"])
     elif kind == "llama3":
-        missing = [key for key in _LLAMA3_KEYS if key not in scaling]
+        missing = [key for key in LLAMA3_KEYS if key not in scaling]
         if missing:
             raise FablessError(f"model {config.name}: llama3 rope_scaling lacks {missing[0]!r}; fix config.json")
-        inv_freq = _llama3(inv_freq, *(float(scaling[key]) for key in _LLAMA3_KEYS))
+        inv_freq = _llama3(inv_freq, *(float(scaling[key]) for key in LLAMA3_KEYS))
     elif kind != "default":
         raise FablessError(
             f"model {config.name}: rope_scaling type {shown(kind)} is not supported ({', '.join(ROPE_KINDS)}); "

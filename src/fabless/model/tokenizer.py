@@ -7,17 +7,17 @@ vocabulary and merges, from which an equivalent `tokenizers` pipeline is rebuilt
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import tokenizers
-from pydantic import BeforeValidator, ValidationError
+from pydantic import BeforeValidator
 from tokenizers import AddedToken, decoders, models, pre_tokenizers, processors
 
 from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.files import MIB, parse_json, read_json, read_text
 from fabless.model.hf_config import MAX_VOCAB
-from fabless.model.validation import StrictModel, between, problem_line
+from fabless.model.validation import Schema, StrictModel, between, validated
 
 # GGUF token types (llama.cpp's llama_token_type).
 _CONTROL = 3
@@ -39,9 +39,7 @@ _TOKENIZER_LIMIT_BYTES = 64 * MIB
 _SETTINGS_LIMIT_BYTES = 16 * MIB
 _TEMPLATE_LIMIT_BYTES = MIB
 
-_Schema = TypeVar("_Schema", bound=StrictModel)
 TokenId = Annotated[int, between(0, MAX_VOCAB - 1)]
-
 
 
 def _token_content(value: object) -> object:
@@ -305,12 +303,8 @@ def _backend(text: str, file: Path) -> tokenizers.Tokenizer:
         ) from None
 
 
-def _settings(file: Path, schema: type[_Schema]) -> _Schema:
+def _settings(file: Path, schema: type[Schema]) -> Schema:
     """The keys Fabless reads from an optional JSON file beside the tokenizer; all of them optional."""
     if not file.exists():
         return schema()
-    raw = read_json(file, f"a {file.name}", _SETTINGS_LIMIT_BYTES)
-    try:
-        return schema.model_validate(raw)
-    except ValidationError as error:
-        raise FablessError(f"{file}: {problem_line(error, str(file))}") from None
+    return validated(schema, read_json(file, f"a {file.name}", _SETTINGS_LIMIT_BYTES), str(file))

@@ -9,17 +9,29 @@ have; `problem_line` turns the first refusal into "num_hidden_layers must be bet
 import math
 import unicodedata
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from fabless.checks import shown
+from fabless.errors import FablessError
 
 
 class StrictModel(BaseModel):
     """A file's schema: exact JSON types, no NaN or infinity, keys Fabless does not read ignored."""
 
     model_config = ConfigDict(strict=True, allow_inf_nan=False, extra="ignore", frozen=True)
+
+
+Schema = TypeVar("Schema", bound=StrictModel)
+
+
+def validated(schema: type[Schema], raw: object, origin: str) -> Schema:
+    """`raw` parsed by `schema`, or a `FablessError` "ORIGIN: <problem_line>" naming the source."""
+    try:
+        return schema.model_validate(raw)
+    except ValidationError as error:
+        raise FablessError(f"{origin}: {problem_line(error, origin)}") from None
 
 
 def between(low: int, high: int) -> AfterValidator:
