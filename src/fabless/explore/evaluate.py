@@ -87,9 +87,12 @@ def evaluate(design: Design, workload: Workload, ppa: PpaData | None = None) -> 
     ppa = ppa or default_ppa()
     cost = design.cost
     chip_hour = owned_chip_hour(cost.unit.total_usd, cost.tdp.total_w, ppa.tco).total_usd
-    served = tuple(_serve(design, workload, request, chip_hour, ppa) for request in workload.requests)
+    fewest = [_fewest_chips(design, workload, request) for request in workload.requests]
+    served = tuple(_serve(design, workload, request, chips, chip_hour, ppa)
+                   for request, chips in zip(workload.requests, fewest, strict=True))
     limits = workload.constraints
-    if all(s.batch for s in served):
+    all_served = all(s.batch for s in served)
+    if all_served:
         mix_usd = sum(r.share * s.usd_per_mtoken for r, s in zip(workload.requests, served, strict=True))
         mix_joules = sum(r.share * s.joules_per_token for r, s in zip(workload.requests, served, strict=True))
         per_usd, per_joule = 1e6 / mix_usd, 1.0 / mix_joules
@@ -102,11 +105,11 @@ def evaluate(design: Design, workload: Workload, ppa: PpaData | None = None) -> 
         "tdp": _limit(cost.tdp.total_w, limits.max_tdp_w),
         "unit_cost": _limit(cost.unit.total_usd, limits.max_unit_cost_usd),
         "programme": _limit(cost.programme.total_usd, limits.max_programme_usd),
-        "chips": _limit(max(_fewest_chips(design, workload, r) for r in workload.requests), limits.max_chips),
+        "chips": _limit(max(fewest), limits.max_chips),
         "tpot": _limit(max(s.tpot_s for s in served), workload.slo.tpot_s),
         "ttft": _limit(max(s.ttft_s for s in served), workload.slo.ttft_s),
     }
-    if not all(s.batch for s in served):
+    if not all_served:
         # A model with no operating point misses its SLO even where batch 1's latencies look fine
         # (its KV cache does not fit, or a wider group was needed).
         tpot = constraints["tpot"]
@@ -139,9 +142,10 @@ def _fewest_chips(design: Design, workload: Workload, request: Request) -> int:
         return 1 << 20
 
 
-def _serve(design: Design, workload: Workload, request: Request, chip_hour: float, ppa: PpaData) -> Served:
+def _serve(design: Design, workload: Workload, request: Request, fewest: int, chip_hour: float,
+           ppa: PpaData) -> Served:
+    """`request` at its best operating point; `fewest` is `_fewest_chips` of it."""
     chip, precision, slo = design.chip, workload.precision, workload.slo
-    fewest = _fewest_chips(design, workload, request)
     degrees = [fewest * k for k in TP_WIDENING if fewest * k <= workload.constraints.max_chips] or [fewest]
     best: tuple[int, PlanChoice] | None = None
     for tp in degrees:

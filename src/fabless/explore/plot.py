@@ -42,17 +42,16 @@ def _label(name: str) -> str:
 def _progress(axis: Axes, members: list[Member], name: str) -> None:
     better = max if OBJECTIVES[name].direction == "maximize" else min
     best: float | None = None
-    xs, ys, trial_x, trial_y = [], [], [], []
+    xs, trial_y, ys = [], [], []
     for member in members:
         if not member.evaluation["feasible"]:
             continue
         value = member.value(name)
-        trial_x.append(member.number)
-        trial_y.append(value)
         best = value if best is None else better(best, value)
         xs.append(member.number)
+        trial_y.append(value)
         ys.append(best)
-    axis.scatter(trial_x, trial_y, s=6, color="0.7", label="feasible trials")
+    axis.scatter(xs, trial_y, s=6, color="0.7", label="feasible trials")
     axis.step(xs, ys, where="post", color="tab:red", label="best so far")
     axis.set_xlabel("trial")
     axis.set_ylabel(_label(name))

@@ -55,9 +55,6 @@ class ProcessPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._executor = self._start()
 
-    def pids(self) -> list[int]:
-        return list(getattr(self._executor, "_processes", None) or {})
-
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -86,9 +83,6 @@ class RayPool:
 
     def restart(self) -> None:
         """Ray retries a task whose worker died; nothing to rebuild."""
-
-    def pids(self) -> list[int]:
-        return []
 
     def close(self) -> None:
         """The cluster outlives the search."""

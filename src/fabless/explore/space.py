@@ -65,6 +65,8 @@ def _numeric_fields(model: type[BaseModel], prefix: str, out: dict[str, Kind]) -
 
 
 class _Strict(BaseModel):
+    """The strict, frozen schema base of the explore input files (spaces and workloads)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 

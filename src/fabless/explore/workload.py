@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from fabless.checks import MAX_SLO_S, MAX_TOKENS
 from fabless.chip.registry import first_problem
 from fabless.chip.spec import Label
 from fabless.errors import FablessError
 from fabless.explore.objectives import OBJECTIVES
+from fabless.explore.space import _Strict
 from fabless.files import KIB, read_toml
 from fabless.model import ModelConfig, Precision, load_model_config
 
@@ -21,10 +22,6 @@ MAX_CHIPS = 4096
 
 Dtype = Literal["bf16", "fp8", "int8", "int4"]
 Math = Literal["auto", "bf16", "fp8", "int8"]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class MixEntry(_Strict):

@@ -23,7 +23,7 @@ from fabless.model.precision import Precision
 from fabless.perf.batched_rules import Plan, graph_time_s, plan_graph, stack_plans
 from fabless.perf.designs import Array, SystolicDesigns
 from fabless.perf.estimate import MAX_SHAPE
-from fabless.perf.memory import PREFILL_CHUNK_TOKENS, memory_footprint
+from fabless.perf.memory import PREFILL_CHUNK_TOKENS, activation_elements_per_token, memory_footprint
 from fabless.perf.serving import PHASES, check_request_shape
 from fabless.perf.tensor_parallel import shard_config
 
@@ -213,13 +213,8 @@ def _footprint_arrays(config: ModelConfig, precision: Precision, batch: Array, c
     tokens = batch * context
     kv = tokens * config.kv_cache_bytes_per_token(precision.kv_bytes)
     act_tokens = np.minimum(tokens, PREFILL_CHUNK_TOKENS)
-    per_token = (
-        3 * config.hidden_size
-        + config.q_size
-        + 2 * config.kv_size
-        + 2 * config.intermediate_size * config.experts_per_token
-    )
-    act = act_tokens * per_token * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
+    act_elements = act_tokens * activation_elements_per_token(config)
+    act = act_elements * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
     return kv, act
 
 

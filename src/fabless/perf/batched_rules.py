@@ -138,6 +138,8 @@ def graph_time_s(designs: SystolicDesigns, plan: Plan) -> Array:
             latency_s = latency_s + latency
         overhead_s = eff["kernel_overhead_s"] + latency_s
         times.append((np.maximum(compute_s, memory_s) + overhead_s) * op.repeat)
+        # `* repeat / repeat` is not a no-op in floats: it rounds as the scalar `weight_slack_s` does
+        # (`timed.compute_s / op.repeat`), which keeps the two paths bit-identical.
         hidden_s = np.maximum(0.0, values["weight_bytes"] / hbm - compute_s * op.repeat / op.repeat)
     total: Array = sum(reversed(times))  # type: ignore[assignment]
     return total

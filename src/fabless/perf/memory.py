@@ -31,14 +31,19 @@ def memory_footprint(config: ModelConfig, precision: Precision, batch: int, cont
     # Peak live activations of a prefill step: residual, normed input, QKV, MLP intermediate,
     # plus fp32 logits of the last positions.
     act_tokens = min(batch * context, PREFILL_CHUNK_TOKENS)
-    act_elements = act_tokens * (
+    act_elements = act_tokens * activation_elements_per_token(config)
+    activations = act_elements * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
+    return Footprint(weight_bytes=weight_bytes, kv_cache_bytes=kv, activation_bytes=activations)
+
+
+def activation_elements_per_token(config: ModelConfig) -> int:
+    """Live activation elements per prefill token: residual, normed input, QKV, MLP intermediate."""
+    return (
         3 * config.hidden_size
         + config.q_size
         + 2 * config.kv_size
         + 2 * config.intermediate_size * config.experts_per_token
     )
-    activations = act_elements * precision.activation_bytes + batch * config.vocab_size * DTYPE_BYTES["fp32"]
-    return Footprint(weight_bytes=weight_bytes, kv_cache_bytes=kv, activation_bytes=activations)
 
 
 def usable_hbm_bytes(chip: ChipSpec) -> float:
