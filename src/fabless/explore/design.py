@@ -18,16 +18,7 @@ from pydantic import ValidationError
 from fabless.chip import ChipSpec
 from fabless.chip.registry import first_problem
 from fabless.errors import FablessError
-from fabless.ppa import (
-    CostStudy,
-    PpaData,
-    blocks_from_chip,
-    die_area,
-    owned_chip_hour,
-    programme_cost,
-    tdp_estimate,
-    unit_cost,
-)
+from fabless.ppa import CostStudy, PpaData, cost_study, owned_chip_hour
 
 ParamValue = int | float | str
 Params = dict[str, ParamValue]
@@ -82,12 +73,7 @@ def build_design(space: Any, params: Params, name: str, ppa: PpaData) -> Design:
 
 def price(chip: ChipSpec, ppa: PpaData, volume: int) -> CostStudy:
     """Area (no reticle check: the search scores it), TDP, programme and unit cost of `chip`."""
-    blocks = blocks_from_chip(chip)
-    area = die_area(blocks, ppa.area, check_reticle=False)
-    dtype, tdp = tdp_estimate(blocks, area, ppa.power)
-    programme = programme_cost([blocks.node], ppa.programme)
-    unit = unit_cost(blocks, area, ppa.cost, volume, programme.total_usd, ppa.area.hbm_stack_footprint_mm2)
-    return CostStudy(chip=chip, blocks=blocks, area=area, tdp_dtype=dtype, tdp=tdp, unit=unit, programme=programme)
+    return cost_study(chip, ppa, volume, check_reticle=False)
 
 
 def _draft(space: Any, params: Params, name: str) -> dict[str, Any]:

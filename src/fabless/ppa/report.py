@@ -58,13 +58,16 @@ class CostStudy:
 
 
 def cost_study(chip: ChipSpec, data: PpaData, volume: int, compute_dies: int | None = None,
-               io_dies: int = 0) -> CostStudy:
-    """Build-cost study of `chip`; `compute_dies`/`io_dies` re-partition it into chiplets."""
+               io_dies: int = 0, check_reticle: bool = True) -> CostStudy:
+    """Build-cost study of `chip`; `compute_dies`/`io_dies` re-partition it into chiplets.
+
+    Without `check_reticle` a die past the reticle is priced (a search scores it as a
+    constraint) instead of refused."""
     if volume < 1:
         raise FablessError(f"volume must be at least 1 chip (got {volume}): pass --volume, e.g. 100000")
     blocks = blocks_from_chip(chip, compute_dies=compute_dies, io_dies=io_dies,
                               io_node=data.cost.io_die_node if io_dies else None)
-    area = die_area(blocks, data.area)
+    area = die_area(blocks, data.area, check_reticle=check_reticle)
     dtype, tdp = tdp_estimate(blocks, area, data.power)
     nodes = [blocks.node] + ([blocks.io_node] if blocks.io_node else [])
     programme = programme_cost(nodes, data.programme)
