@@ -27,7 +27,8 @@ _MAX_DIMS = 4
 _MAX_NAME_BYTES = 2**16
 _MAX_TENSORS = 2**20
 _MAX_DIM = 2**40
-_FIX = "re-download or re-convert it"
+FIX = "re-download or re-convert it"
+"""What to do about a GGUF file that cannot be read: the loader says it too."""
 
 
 class _Walk:
@@ -37,7 +38,7 @@ class _Walk:
         self.data, self.path, self.order, self.at = data, path, order, 0
 
     def fail(self, problem: str) -> FablessError:
-        return FablessError(f"{self.path}: not a readable GGUF file ({problem}); {_FIX}")
+        return FablessError(f"{self.path}: not a readable GGUF file ({problem}); {FIX}")
 
     def left(self) -> int:
         return len(self.data) - self.at
@@ -69,7 +70,7 @@ def check_gguf_header(path: Path) -> None:
     try:
         with path.open("rb") as stream:
             if path.stat().st_size < 24:
-                raise FablessError(f"{path}: not a readable GGUF file (too short: truncated); {_FIX}")
+                raise FablessError(f"{path}: not a readable GGUF file (too short: truncated); {FIX}")
             with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 _check(data, path)
     except OSError as error:
@@ -78,7 +79,7 @@ def check_gguf_header(path: Path) -> None:
 
 def _check(data: mmap.mmap, path: Path) -> None:
     if data[:4] != _MAGIC:
-        raise FablessError(f"{path}: not a readable GGUF file (it does not start with 'GGUF'); {_FIX}")
+        raise FablessError(f"{path}: not a readable GGUF file (it does not start with 'GGUF'); {FIX}")
     # A file written on a big-endian machine reads as version 2 << 16 or 3 << 16 here.
     little = struct.unpack_from("<I", data, 4)[0]
     walk = _Walk(data, path, "<" if little & 0xFFFF else ">")

@@ -17,7 +17,7 @@ from pydantic import Field
 from fabless.checks import shown
 from fabless.errors import FablessError
 from fabless.model.config import ModelConfig, parse_hf_config
-from fabless.model.gguf_header import check_gguf_header
+from fabless.model.gguf_header import FIX, check_gguf_header
 from fabless.model.hf_config import MAX_VOCAB
 from fabless.model.layout import checkpoint_layout
 from fabless.model.tokenizer import Tokenizer
@@ -62,7 +62,6 @@ _REQUIRED = {
     "max_position_embeddings",
     "rms_norm_eps",
 }
-_FIX = "re-download or re-convert it"
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def read_gguf(path: Path, name: str) -> GgufModel:
         reader = GGUFReader(path)
     # The header walk leaves the reader nothing to trip on; these are what it raises if it does.
     except (ValueError, KeyError, IndexError) as error:
-        raise FablessError(f"{path}: not a readable GGUF file ({shown(str(error))}); {_FIX}") from None
+        raise FablessError(f"{path}: not a readable GGUF file ({shown(str(error))}); {FIX}") from None
     fields = {key: field.contents() for key, field in reader.fields.items()}
     arch = fields.get("general.architecture")
     if arch != "llama":
@@ -109,7 +108,7 @@ def _check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[
     if shape != expected:
         raise FablessError(
             f"{path}: tensor {shown(name)} has shape {shape} but the GGUF metadata implies {expected}; "
-            f"the file is inconsistent; {_FIX}"
+            f"the file is inconsistent; {FIX}"
         )
 
 
